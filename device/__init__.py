@@ -1,0 +1,3 @@
+"""camsweep: a handheld hidden-camera finder (IR lens glints + RTL-SDR sweep) for the Raspberry Pi."""
+
+__version__ = "0.1.0"
