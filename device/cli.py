@@ -1,7 +1,213 @@
-"""The `camsweep` command line."""
+"""The `camsweep` command line: demo, run, selftest, config, and the offline analysers."""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import json
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from device import __version__
+from device.config import Config, config_path_from_env, load
+from device.tomlmodel import ModelError, to_dict
+
+log = logging.getLogger("camsweep")
+
+SIM_BACKENDS = {"camera": "sim", "sdr": "sim", "display": "dummy", "gpio": "mock"}
+# Offline commands live with their detectors; each module adds its own subcommand.
+COMMAND_MODULES = ("device.vision.cli", "device.rf.cli")
+
+
+def _load_config(args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> Config:
+    return load(config_path_from_env(getattr(args, "config", None)), overrides)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    if args.show:
+        print(_as_toml(to_dict(cfg)))
+    else:
+        source = config_path_from_env(args.config)
+        print(f"config OK ({source or 'built-in defaults'})")
+    return 0
+
+
+def _as_toml(tree: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for section, table in tree.items():
+        lines.append(f"[{section}]")
+        for key, value in table.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from device.sim.scenario import list_scenarios, load_scenario
+    from device.sim.world import World
+
+    if args.list:
+        for name, description in list_scenarios():
+            print(f"{name:<26} {description}")
+        return 0
+    source = args.scenario_file or args.scenario
+    overrides: dict[str, Any] = {"hal": dict(SIM_BACKENDS)}
+    if args.duration is not None:
+        overrides["sim"] = {"duration_s": args.duration}
+    cfg = _load_config(args, overrides)
+    scenario = load_scenario(source or cfg.sim.scenario)
+    seed = args.seed if args.seed is not None else cfg.sim.seed
+    world = World(scenario, seed)
+    report, frames = _run_demo(cfg, world, scenario.name, want_frames=bool(args.oled_gif))
+    if args.oled_gif:
+        _write_gif(frames, Path(args.oled_gif))
+    print(report.to_json() if args.json else report.to_text())
+    return 0
+
+
+def _run_demo(cfg: Config, world: Any, name: str, want_frames: bool) -> tuple[Any, list[Any]]:
+    from device.app import Daemon
+
+    daemon = Daemon(cfg, world=world, scenario_name=name, virtual_time=True)
+    step_s = 1.0 / cfg.ui.refresh_hz
+    next_frame_s = 0.0
+    daemon.start()
+    if daemon.view is not None:
+        daemon.view.record_frames = want_frames
+    try:
+        while not daemon.sources_finished():
+            daemon.pump(0.05)
+            if not daemon.workers:
+                break
+            if daemon.view is not None and daemon.t_s >= next_frame_s:
+                daemon.view.render()
+                next_frame_s = daemon.t_s + step_s
+    finally:
+        daemon.stop()
+    if daemon.view is not None:
+        daemon.view.render()
+    return daemon.report(), daemon.view.frames if daemon.view else []
+
+
+def _write_gif(frames: list[Any], path: Path) -> None:
+    if not frames:
+        raise SystemExit("camsweep: no OLED frames were drawn, so there is no GIF to write")
+    images = [f.convert("L").resize((256, 128)) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=200, loop=0)
+    print(f"wrote {len(images)} OLED frames to {path}", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from device.app import Daemon
+
+    cfg = _load_config(args)
+    notify = _systemd_notifier()
+    world = None
+    if "sim" in (cfg.hal.camera, cfg.hal.sdr):
+        from device.sim.scenario import load_scenario
+        from device.sim.world import World
+
+        world = World(load_scenario(cfg.sim.scenario), cfg.sim.seed)
+    daemon = Daemon(
+        cfg, world=world, scenario_name=cfg.sim.scenario if world else "", notify=notify
+    )
+
+    def _terminate(signum: int, _frame: Any) -> None:
+        log.info("signal %d: stopping", signum)
+        daemon.stop_event.set()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    daemon.start()
+    next_render = 0.0
+    try:
+        while not daemon.stop_event.is_set():
+            daemon.pump(0.05)
+            if daemon.sources_finished():
+                break
+            now = time.monotonic()
+            if daemon.view is not None and now >= next_render:
+                daemon.view.render()
+                next_render = now + 1.0 / cfg.ui.refresh_hz
+    finally:
+        daemon.stop()
+    print(daemon.report().to_text())
+    return 0
+
+
+def _systemd_notifier() -> Any:
+    try:
+        import sdnotify
+    except ImportError:
+        return None
+    notifier = sdnotify.SystemdNotifier()
+    return notifier.notify
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from device.selftest import print_results, run_selftest
+
+    cfg = _load_config(args)
+    results = run_selftest(cfg)
+    print_results(results, sys.stdout)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="camsweep", description="Find hidden cameras: IR lens glints and RF emitters."
+    )
+    parser.add_argument("--version", action="version", version=f"camsweep {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("--config", help="config file (default /etc/camsweep/config.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="run the whole device on a virtual room")
+    p.add_argument("scenario", nargs="?", help="built-in scenario name (see --list)")
+    p.add_argument("--scenario-file", help="load a scenario TOML file from anywhere")
+    p.add_argument("--list", action="store_true", help="list the built-in scenarios")
+    p.add_argument("--seed", type=int, help="random seed of the virtual room")
+    p.add_argument("--duration", type=float, help="sweep length in simulated seconds")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument("--oled-gif", metavar="PATH", help="write the OLED screens as a GIF")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="run the daemon with the configured hardware")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("selftest", help="check every hardware part and say how to fix it")
+    p.set_defaults(func=cmd_selftest)
+
+    p = sub.add_parser("config", help="validate or print the effective configuration")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--check", action="store_true", help="validate (the default)")
+    group.add_argument("--show", action="store_true", help="print the effective config")
+    p.set_defaults(func=cmd_config)
+
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            log.debug("%s not available: %s", module_name, exc)
+            continue
+        module.register(sub)
+    return parser
+
 
 def main(argv: list[str] | None = None) -> int:
-    return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ModelError as exc:
+        print(f"camsweep: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

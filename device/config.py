@@ -238,7 +238,9 @@ def load(
     return build(Config, table, source)
 
 
-def _reject_unknown(user: dict[str, Any], defaults: dict[str, Any], source: str, prefix: str = "") -> None:
+def _reject_unknown(
+    user: dict[str, Any], defaults: dict[str, Any], source: str, prefix: str = ""
+) -> None:
     for key, value in user.items():
         path = f"{prefix}.{key}" if prefix else key
         if key not in defaults:

@@ -47,7 +47,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise ModelError(str(path), "", "file not found") from exc
     except PermissionError as exc:
-        raise ModelError(str(path), "", "permission denied (check the file's owner and mode)") from exc
+        raise ModelError(
+            str(path), "", "permission denied (check the file's owner and mode)"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ModelError(str(path), "", f"not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:

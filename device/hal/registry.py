@@ -62,7 +62,7 @@ INSTALL_HINTS: dict[str, tuple[str, str]] = {
     "gpiozero": ("gpiozero", ".venv/bin/pip install gpiozero (./install.sh)"),
     "RPi": (
         "RPi.GPIO (rpi-lgpio on a Pi 5)",
-        "sudo apt install python3-rpi-lgpio, or set hal.gpio = \"lgpio\" (./install.sh --pi)",
+        'sudo apt install python3-rpi-lgpio, or set hal.gpio = "lgpio" (./install.sh --pi)',
     ),
     "lgpio": ("lgpio", "sudo apt install python3-lgpio (./install.sh --pi)"),
     "smbus2": ("smbus2", ".venv/bin/pip install smbus2 (comes with luma.oled)"),

@@ -1,0 +1,149 @@
+"""Worker threads with heartbeats, retry with backoff, and hang detection.
+
+Each detector is built by a factory and driven one bounded `step()` at a time. A PartError
+closes the worker, reports the part as failed and rebuilds it after a growing delay; a
+worker whose heartbeat stops is declared hung and replaced by a fresh one (a Python thread
+cannot be killed: the stale thread is abandoned and exits when its step returns).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from device.events import PartStatus
+from device.hal.base import EndOfData, PartError
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    name: str
+
+    def step(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+WorkerFactory = Callable[[], Worker]
+StatusSink = Callable[[PartStatus], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    initial_s: float
+    max_s: float
+
+    def delay(self, failures: int) -> float:
+        return float(min(self.max_s, self.initial_s * 2 ** max(0, failures - 1)))
+
+
+class WorkerThread:
+    """Runs one worker; rebuilds it after failures; exposes its heartbeat for the watchdog."""
+
+    def __init__(
+        self,
+        name: str,
+        part: str,
+        factory: WorkerFactory,
+        stop: threading.Event,
+        retry: RetryPolicy,
+        on_status: StatusSink,
+    ) -> None:
+        self.name = name
+        self.part = part
+        self._factory = factory
+        self._stop = stop
+        self._retry = retry
+        self._on_status = on_status
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.last_beat = time.monotonic()
+        self.finished = threading.Event()  # the source ended (EndOfData) or we stopped
+        self.up = threading.Event()  # the worker was built at least once
+        self.failures = 0
+        self.restarts = 0
+        self._thread: threading.Thread | None = None
+        self.worker: Worker | None = None  # the live worker, for mode changes
+
+    def start(self) -> None:
+        with self._lock:
+            self._generation += 1
+            gen = self._generation
+        self.last_beat = time.monotonic()
+        self._thread = threading.Thread(
+            target=self._run, args=(gen,), name=f"worker-{self.name}-{gen}", daemon=True
+        )
+        self._thread.start()
+
+    def restart_hung(self) -> None:
+        """Abandon the current (hung) thread and start a fresh worker."""
+        self.restarts += 1
+        log.error("%s worker stopped heart-beating; starting a new one", self.name)
+        self._on_status(
+            PartStatus(self.part, False, f"{self.name} worker hung; restarted", "check the log")
+        )
+        self.start()
+
+    def healthy(self, timeout_s: float) -> bool:
+        return self.finished.is_set() or time.monotonic() - self.last_beat <= timeout_s
+
+    def join(self, timeout_s: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _current(self, gen: int) -> bool:
+        return gen == self._generation and not self._stop.is_set()
+
+    def _run(self, gen: int) -> None:
+        while self._current(gen):
+            try:
+                worker = self._factory()
+            except PartError as exc:
+                if self._fail(exc, gen):
+                    return
+                continue
+            self.worker = worker
+            self.up.set()
+            if self.failures:
+                self._on_status(PartStatus(self.part, True, "working again"))
+            self.failures = 0
+            try:
+                while self._current(gen):
+                    worker.step()
+                    self.last_beat = time.monotonic()
+            except EndOfData:
+                log.info("%s source finished", self.name)
+                self.finished.set()
+                return
+            except PartError as exc:
+                if self._fail(exc, gen):
+                    return
+            finally:
+                _close_quietly(worker)
+        if gen == self._generation:
+            self.finished.set()
+
+    def _fail(self, exc: PartError, gen: int) -> bool:
+        """Report a failure and wait before retrying; True when the thread should end."""
+        self.failures += 1
+        delay = self._retry.delay(self.failures)
+        log.warning("%s: %s; retrying in %.1f s", self.name, exc, delay)
+        self._on_status(PartStatus(exc.part or self.part, False, exc.problem, exc.fix))
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and self._current(gen):
+            # Keep the heartbeat alive while deliberately waiting: waiting is not hanging.
+            self.last_beat = time.monotonic()
+            self._stop.wait(min(0.5, delay))
+        return not self._current(gen)
+
+
+def _close_quietly(worker: Worker) -> None:
+    try:
+        worker.close()
+    except Exception:  # closing a failed part must not hide the original error
+        log.exception("closing %s failed", getattr(worker, "name", "worker"))

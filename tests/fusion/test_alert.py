@@ -1,0 +1,101 @@
+"""The alert state machine: the transition table, debounce, and how channels combine."""
+
+from __future__ import annotations
+
+import pytest
+
+from device.config import load
+from device.events import LensFinding, RfFinding, Verdict
+from device.fusion.alert import TRANSITIONS, AlertMachine, State, Trigger
+
+
+def machine() -> AlertMachine:
+    m = AlertMachine(load().alert)
+    m.fire(Trigger.SELFTEST_DONE, 0.0)
+    m.fire(Trigger.BASELINE_DONE, 0.0)
+    return m
+
+
+def lens(t_s: float, confidence: float, track: int = 0) -> LensFinding:
+    return LensFinding(t_s, track, 320.0, 240.0, (0.0, 0.0), confidence, cycles=4)
+
+
+def rf(t_s: float, confidence: float, novelty: str = "new") -> RfFinding:
+    return RfFinding(
+        t_s,
+        1.2e9,
+        18e6,
+        -40.0,
+        20.0,
+        "analog video",
+        "continuous",
+        confidence,
+        novelty,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(("key", "target"), list(TRANSITIONS.items()))
+def test_every_table_row_is_taken(key: tuple[State, Trigger], target: State) -> None:
+    m = AlertMachine(load().alert)
+    m.state = key[0]
+    assert m.fire(key[1], 1.0)
+    assert m.state is target
+
+
+def test_moves_not_in_the_table_are_ignored() -> None:
+    m = AlertMachine(load().alert)
+    assert not m.fire(Trigger.CONFIRMED, 0.0)
+    assert m.state is State.BOOT
+    assert not m.fire(Trigger.ACK, 0.0)
+
+
+def test_lens_needs_debounce_before_alert() -> None:
+    m = machine()
+    m.on_finding(lens(10.0, 0.95))
+    assert m.state is State.SUSPECT  # strong, but not yet held for debounce_s
+    m.on_finding(lens(10.5, 0.95))
+    assert m.state is State.SUSPECT
+    m.on_finding(lens(11.1, 0.95))
+    assert m.state is State.ALERT
+    assert m.verdict() is Verdict.CAMERA
+
+
+def test_lone_rf_is_suspicious_never_camera() -> None:
+    m = machine()
+    for t in range(0, 30):
+        m.on_finding(rf(float(t), 1.0, "growing"))
+    assert m.state is State.SUSPECT
+    assert m.verdict() is Verdict.SUSPICIOUS
+
+
+def test_growing_rf_corroborates_a_weak_lens() -> None:
+    m = machine()
+    m.on_finding(lens(1.0, 0.7))
+    assert m.verdict() is Verdict.SUSPICIOUS
+    m.on_finding(rf(1.5, 0.5, "growing"))
+    m.tick(3.0)
+    assert m.verdict() is Verdict.CAMERA
+
+
+def test_sensitivity_moves_thresholds() -> None:
+    low, high = machine(), machine()
+    low.set_sensitivity(1)
+    high.set_sensitivity(5)
+    assert low.thresholds()[1] > high.thresholds()[1]
+    for m in (low, high):
+        m.on_finding(lens(0.0, 0.75))
+        m.tick(5.0)
+    assert high.verdict() is Verdict.CAMERA
+    assert low.verdict() is Verdict.SUSPICIOUS
+    with pytest.raises(ValueError):
+        low.set_sensitivity(6)
+
+
+def test_ack_then_cleared_returns_to_sweeping() -> None:
+    m = machine()
+    m.on_finding(rf(0.0, 0.5))
+    assert m.state is State.SUSPECT
+    assert m.fire(Trigger.ACK, 1.0)
+    assert m.state is State.ACKNOWLEDGED
+    assert m.fire(Trigger.CLEARED, 2.0)
+    assert m.state is State.SWEEPING
