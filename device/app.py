@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -21,12 +22,14 @@ from device.config import Config
 from device.fusion.alert import AlertMachine, State, Trigger, fused_confidence
 from device.hal import registry
 from device.hal.base import Buttons, Display, IrRing, PartError
+from device.records.recorder import Recorder
 from device.records.report import (
     RF_BLIND_SPOT,
     SweepReport,
     lens_finding_dict,
     rf_finding_dict,
 )
+from device.records.store import StoreError
 from device.supervisor import RetryPolicy, Worker, WorkerThread
 from device.ui.screens import UiState
 from device.ui.sounds import SoundPlayer
@@ -59,12 +62,14 @@ class Daemon:
         scenario_name: str = "",
         notify: Notify | None = None,
         virtual_time: bool = False,
+        recorder: Recorder | None = None,
     ) -> None:
         self.config = config
         self.world = world
         self.scenario_name = scenario_name
         self._notify = notify or (lambda _msg: None)
         self.virtual_time = virtual_time
+        self.recorder = recorder
         self.stop_event = threading.Event()
         self.events: queue.Queue[object] = queue.Queue()
         self.parts = Parts()
@@ -84,6 +89,7 @@ class Daemon:
     # --- start-up -------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._init_records()
         self._init_gpio()
         self._init_display()
         self._init_ui()
@@ -91,6 +97,30 @@ class Daemon:
         self._start_rf()
         self.alerts.fire(Trigger.SELFTEST_DONE, 0.0)
         self._sync_ui_state()
+
+    def _init_records(self) -> None:
+        if self.recorder is None:
+            return
+        cfg = self.config
+        self._record(
+            self.recorder.begin,
+            room=cfg.records.room,
+            operator=cfg.records.operator,
+            device_id=cfg.device.id,
+            scenario=self.scenario_name,
+            sensitivity=cfg.alert.sensitivity,
+            software_version=__version__,
+        )
+
+    def _record(self, action: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """Run a records action; a failing log is reported, never fatal to the sweep."""
+        if self.recorder is None:
+            return
+        try:
+            action(*args, **kwargs)
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            log.error("sweep log: %s", exc)
+            self.events.put(ev.PartStatus("records", False, str(exc), "check the state directory"))
 
     def _part_ok(self, part: str, message: str = "ok") -> None:
         self.events.put(ev.PartStatus(part, True, message))
@@ -251,6 +281,8 @@ class Daemon:
             self.parts.status[event.part] = event
         elif getattr(event, "baseline_done", False):
             self.alerts.fire(Trigger.BASELINE_DONE, self.t_s)
+        if self.recorder is not None and not isinstance(event, ev.PartStatus):
+            self._record(self.recorder.on_event, event)
         if self.view is not None:
             self.view.apply(event)
         if self.alerts.state is not before:
@@ -313,6 +345,15 @@ class Daemon:
                     part.close()
                 except Exception:  # a broken part must not block shutdown
                     log.exception("closing a part failed")
+
+    def finish(self) -> SweepReport:
+        """Stop, then build the report and close the sweep's record with it."""
+        self.stop()
+        report = self.report()
+        if self.recorder is not None:
+            self._record(self.recorder.finish, report)
+            report.sweep_id = self.recorder.sweep_id
+        return report
 
     def report(self) -> SweepReport:
         findings = [lens_finding_dict(f) for f in self.lens_findings.values()]

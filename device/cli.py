@@ -14,6 +14,7 @@ from typing import Any
 
 from device import __version__
 from device.config import Config, config_path_from_env, load
+from device.records.store import StoreError
 from device.tomlmodel import ModelError, to_dict
 
 log = logging.getLogger("camsweep")
@@ -47,6 +48,65 @@ def _as_toml(tree: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _state_dir(args: argparse.Namespace, cfg: Config) -> Path:
+    from device.records.store import default_state_dir
+
+    return Path(args.state_dir) if args.state_dir else default_state_dir(cfg.device.state_dir)
+
+
+def _open_recorder(args: argparse.Namespace, cfg: Config) -> Any:
+    """The sweep log for this run, or None when records are off (`records.enabled`)."""
+    from device.records.recorder import Recorder
+    from device.records.store import Store
+
+    if not cfg.records.enabled or getattr(args, "no_record", False):
+        return None
+    store = Store.open(_state_dir(args, cfg))
+    store.purge_older_than(cfg.records.retention_days)
+    return Recorder(store, cfg.records.keep_full_frames)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from device.records.store import Store
+
+    cfg = _load_config(args)
+    with Store.open(_state_dir(args, cfg)) as store:
+        rows = store.sweeps(limit=args.limit, room=args.room)
+        if not rows:
+            print(f"no sweeps recorded yet in {store.state_dir}")
+            return 0
+        print(
+            f"{'id':>5}  {'started (UTC)':<25} {'room':<14} {'status':<11} {'verdict':<10} findings"
+        )
+        for r in rows:
+            n = len(store.findings(r.id))
+            print(
+                f"{r.id:>5}  {r.started_at:<25} {(r.room or r.scenario)[:14]:<14} "
+                f"{r.status:<11} {r.verdict or '-':<10} {n}"
+            )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from device.records import export
+    from device.records.store import Store
+
+    cfg = _load_config(args)
+    with Store.open(_state_dir(args, cfg)) as store:
+        if args.sweep_id is not None:
+            rows = [store.sweep(args.sweep_id)]
+        else:
+            rows = store.sweeps(limit=args.limit, room=args.room, since=args.since)
+        render = {"html": export.to_html, "json": export.to_json, "csv": export.to_csv}
+        text = render[args.format](store, rows)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.format.upper()} report of {len(rows)} sweep(s) to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from device.sim.scenario import list_scenarios, load_scenario
     from device.sim.world import World
@@ -63,17 +123,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scenario = load_scenario(source or cfg.sim.scenario)
     seed = args.seed if args.seed is not None else cfg.sim.seed
     world = World(scenario, seed)
-    report, frames = _run_demo(cfg, world, scenario.name, want_frames=bool(args.oled_gif))
+    recorder = _open_recorder(args, cfg)
+    try:
+        report, frames = _run_demo(
+            cfg, world, scenario.name, want_frames=bool(args.oled_gif), recorder=recorder
+        )
+    finally:
+        if recorder is not None:
+            recorder.store.close()
     if args.oled_gif:
         _write_gif(frames, Path(args.oled_gif))
     print(report.to_json() if args.json else report.to_text())
     return 0
 
 
-def _run_demo(cfg: Config, world: Any, name: str, want_frames: bool) -> tuple[Any, list[Any]]:
+def _run_demo(
+    cfg: Config, world: Any, name: str, want_frames: bool, recorder: Any = None
+) -> tuple[Any, list[Any]]:
     from device.app import Daemon
 
-    daemon = Daemon(cfg, world=world, scenario_name=name, virtual_time=True)
+    daemon = Daemon(cfg, world=world, scenario_name=name, virtual_time=True, recorder=recorder)
     step_s = 1.0 / cfg.ui.refresh_hz
     next_frame_s = 0.0
     daemon.start()
@@ -88,10 +157,10 @@ def _run_demo(cfg: Config, world: Any, name: str, want_frames: bool) -> tuple[An
                 daemon.view.render()
                 next_frame_s = daemon.t_s + step_s
     finally:
-        daemon.stop()
+        report = daemon.finish()
     if daemon.view is not None:
         daemon.view.render()
-    return daemon.report(), daemon.view.frames if daemon.view else []
+    return report, daemon.view.frames if daemon.view else []
 
 
 def _write_gif(frames: list[Any], path: Path) -> None:
@@ -135,8 +204,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 daemon.view.render()
                 next_render = now + 1.0 / cfg.ui.refresh_hz
     finally:
-        daemon.stop()
-    print(daemon.report().to_text())
+        report = daemon.finish()
+        if daemon.recorder is not None:
+            daemon.recorder.store.close()
+    print(report.to_text())
     return 0
 
 
@@ -165,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"camsweep {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument("--config", help="config file (default /etc/camsweep/config.toml)")
+    parser.add_argument(
+        "--state-dir",
+        help="where sweep records live (default: $CAMSWEEP_STATE_DIR, then "
+        "/var/lib/camsweep under systemd, else ~/.local/state/camsweep)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="run the whole device on a virtual room")
@@ -175,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="sweep length in simulated seconds")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--oled-gif", metavar="PATH", help="write the OLED screens as a GIF")
+    p.add_argument("--no-record", action="store_true", help="do not add this sweep to the log")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("run", help="run the daemon with the configured hardware")
@@ -182,6 +259,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("selftest", help="check every hardware part and say how to fix it")
     p.set_defaults(func=cmd_selftest)
+
+    p = sub.add_parser("history", help="list recent sweeps from the log")
+    p.add_argument("--room", help="only this room")
+    p.add_argument("--limit", type=int, default=30, help="how many sweeps (default 30)")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("report", help="write a report of one sweep, a room, or a period")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("sweep_id", nargs="?", type=int, help="sweep number from history")
+    which.add_argument("--room", help="every sweep of this room")
+    which.add_argument("--since", metavar="DATE", help="every sweep since DATE (YYYY-MM-DD)")
+    p.add_argument("--format", choices=("html", "json", "csv"), default="html")
+    p.add_argument("-o", "--output", metavar="PATH", help="file to write (default: stdout)")
+    p.add_argument("--limit", type=int, default=1000, help="at most this many sweeps")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("config", help="validate or print the effective configuration")
     group = p.add_mutually_exclusive_group()
@@ -208,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except ModelError as exc:
         print(f"camsweep: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"camsweep: sweep log: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -30,6 +30,7 @@ class SweepReport:
     parts: list[PartStatus] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    sweep_id: int = 0  # row in the sweep log; 0 when not recorded
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -45,6 +46,8 @@ class SweepReport:
             f"  verdict:    {self.verdict.value.upper()} (confidence {self.confidence:.2f})",
             f"  duration:   {self.duration_s:.1f} s",
         ]
+        if self.sweep_id:
+            lines.append(f"  record:     sweep {self.sweep_id} (camsweep report {self.sweep_id})")
         for key, value in sorted(self.coverage.items()):
             lines.append(f"  {key + ':':<11} {value}")
         if self.findings:

@@ -1,0 +1,101 @@
+"""Feeds daemon events into the sweep log as they happen (so a crash loses nothing)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from device import events as ev
+from device.records.report import SweepReport, lens_finding_dict, rf_finding_dict
+from device.records.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    """One sweep's record: begun at start, a row per track/emitter, closed with the verdict."""
+
+    def __init__(self, store: Store, keep_full_frames: bool = False) -> None:
+        self.store = store
+        self.keep_full_frames = keep_full_frames
+        self.sweep_id = 0
+        self._rows: dict[tuple[str, int], tuple[int, float]] = {}
+        self._baseline_saved = False
+
+    def begin(self, **fields: Any) -> int:
+        self.store.recover_interrupted()
+        self.sweep_id = self.store.begin_sweep(**fields)
+        return self.sweep_id
+
+    def on_event(self, event: object) -> None:
+        if not self.sweep_id:
+            return
+        if isinstance(event, ev.LensFinding):
+            self._lens(event)
+        elif isinstance(event, ev.RfFinding):
+            self._rf(event)
+        elif isinstance(event, ev.Spectrum):
+            kind = "last" if self._baseline_saved else "baseline"
+            self._baseline_saved = True
+            self.store.save_spectrum(
+                self.sweep_id, kind, event.freqs_hz.tolist(), event.power_dbfs.tolist()
+            )
+
+    def _upsert(
+        self, key: tuple[str, int], confidence: float, insert: Any, data: dict[str, Any]
+    ) -> None:
+        known = self._rows.get(key)
+        if known is None:
+            self._rows[key] = (insert(), confidence)
+        elif confidence > known[1]:
+            self.store.update_finding(known[0], confidence, data)
+            self._rows[key] = (known[0], confidence)
+
+    def _lens(self, f: ev.LensFinding) -> None:
+        data = lens_finding_dict(f)
+        key = ("lens", f.track_id)
+
+        def insert() -> int:
+            evidence = ""
+            if f.crop is not None:
+                evidence = str(
+                    self.store.write_evidence(self.sweep_id, f"lens-{f.track_id}.png", png(f.crop))
+                )
+            return self.store.add_finding(
+                self.sweep_id, f.t_s, "lens", "camera lens", f.confidence, data,
+                evidence_path=evidence,
+            )  # fmt: skip
+
+        self._upsert(key, f.confidence, insert, data)
+
+    def _rf(self, f: ev.RfFinding) -> None:
+        data = rf_finding_dict(f)
+        key = ("rf", round(f.center_hz / 1e5))
+
+        def insert() -> int:
+            return self.store.add_finding(
+                self.sweep_id, f.t_s, "rf", f.label, f.confidence, data,
+                freq_hz=f.center_hz, evidence_path=f.evidence_path,
+            )  # fmt: skip
+
+        self._upsert(key, f.confidence, insert, data)
+
+    def finish(self, report: SweepReport) -> None:
+        if not self.sweep_id:
+            return
+        self.store.finish_sweep(
+            self.sweep_id,
+            report.verdict.value,
+            report.confidence,
+            coverage=report.coverage,
+            notes=report.notes,
+        )
+
+
+def png(pixels: Any) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return buf.getvalue()
