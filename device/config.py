@@ -114,6 +114,20 @@ class VisionConfig:
     confirm_cycles: int = field(metadata=bounded(1, 30))
     track_radius_px: float = field(metadata=bounded(1.0, 200.0))
     evidence_crop_px: int = field(metadata=bounded(16, 128))
+    local_contrast: float = field(metadata=bounded(1.0, 255.0))
+    spot_radius_px: int = field(metadata=bounded(2, 16))
+    off_window_px: int = field(metadata=bounded(0, 8))
+    max_shift_px: int = field(metadata=bounded(0, 128))
+    min_shift_confidence: float = field(metadata=bounded(0.0, 1.0))
+    sync_guard_s: float = field(metadata=bounded(0.0, 0.05))
+    max_pair_gap_s: float = field(metadata=bounded(0.01, 2.0))
+    hfov_deg: float = field(metadata=bounded(10.0, 180.0))
+    vfov_deg: float = field(metadata=bounded(10.0, 180.0))
+    track_min_score: float = field(metadata=bounded(0.0, 1.0))
+    track_max_misses: int = field(metadata=bounded(1, 100))
+    min_hit_ratio: float = field(metadata=bounded(0.0, 1.0))
+    finding_refresh_cycles: int = field(metadata=bounded(1, 1000))
+    candidate_events: int = field(metadata=bounded(0, 256))
 
 
 @dataclass(frozen=True)
@@ -123,9 +137,43 @@ class RfConfig:
     custom_ranges_mhz: tuple[tuple[float, float], ...]
     fft_size: int = field(metadata=bounded(choices=(256, 512, 1024, 2048, 4096)))
     averages: int = field(metadata=bounded(1, 1024))
-    pfa: float = field(metadata=bounded(1e-9, 0.1))
+    pfa: float = field(metadata=bounded(1e-12, 0.1))
     baseline_sweeps: int = field(metadata=bounded(1, 20))
     new_emitter_margin_db: float = field(metadata=bounded(0.0, 40.0))
+    overlap: float = field(metadata=bounded(0.0, 0.75))
+    crop_fraction: float = field(metadata=bounded(0.0, 0.3))
+    full_crop_fraction: float = field(metadata=bounded(0.0, 0.3))
+    full_averages: int = field(metadata=bounded(1, 1024))
+    settle_samples: int = field(metadata=bounded(0, 1_000_000))
+    dc_bins: int = field(metadata=bounded(0, 32))
+    dc_dither: bool
+    video_span_mhz: float = field(metadata=bounded(1.0, 40.0))
+    scales_bins: tuple[int, ...] = field(metadata=bounded(1, 512))
+    floor_estimator: str = field(metadata=bounded(choices=("os", "ca")))
+    floor_quantile: float = field(metadata=bounded(0.05, 0.95))
+    floor_raise_db: float = field(metadata=bounded(0.5, 30.0))
+    floor_neighbour_mhz: float = field(metadata=bounded(1.0, 2000.0))
+    floor_alpha: float = field(metadata=bounded(0.01, 1.0))
+    merge_gap_hz: float = field(metadata=bounded(0.0, 10e6))
+    occupied_db: float = field(metadata=bounded(1.0, 40.0))
+    burst_duty: float = field(metadata=bounded(0.0, 1.0))
+    confirm_sweeps: int = field(metadata=bounded(1, 20))
+    confirm_window: int = field(metadata=bounded(1, 50))
+    growth_db: float = field(metadata=bounded(0.5, 40.0))
+    growth_sweeps: int = field(metadata=bounded(2, 50))
+    proximity_block_s: float = field(metadata=bounded(0.005, 0.1))
+    clip_fraction: float = field(metadata=bounded(0.0, 0.5))
+    gain_up_below_dbfs: float = field(metadata=bounded(-60.0, -3.0))
+    strength_span_db: float = field(metadata=bounded(3.0, 100.0))
+    evidence_s: float = field(metadata=bounded(0.001, 5.0))
+    evidence_offset_hz: float = field(metadata=bounded(0.0, 1.5e6))
+    analyze_frame_s: float = field(metadata=bounded(1e-5, 0.1))
+    analyze_block_frames: int = field(metadata=bounded(1, 256))
+    analyze_pfa: float = field(metadata=bounded(1e-15, 0.1))
+    analyze_floor_quantile: float = field(metadata=bounded(0.01, 0.5))
+    analyze_merge_gap_s: float = field(metadata=bounded(0.0, 10.0))
+    analyze_continuous_fraction: float = field(metadata=bounded(0.1, 1.0))
+    analyze_continuous_db: float = field(metadata=bounded(0.0, 40.0))
 
     def validate(self) -> tuple[str, str] | None:
         for i, pair in enumerate(self.custom_ranges_mhz):
@@ -133,6 +181,18 @@ class RfConfig:
                 return f"custom_ranges_mhz[{i}]", (
                     "each range is [low_mhz, high_mhz] with 24 <= low < high <= 1766"
                 )
+        if self.band_plan == "custom" and not self.custom_ranges_mhz:
+            return "custom_ranges_mhz", (
+                'band_plan = "custom" needs at least one [low_mhz, high_mhz] range'
+            )
+        if not self.scales_bins or any(
+            b <= a for a, b in zip(self.scales_bins, self.scales_bins[1:], strict=False)
+        ):
+            return "scales_bins", "give increasing bin counts, e.g. [1, 8, 64]"
+        if max(self.scales_bins) > self.fft_size // 4:
+            return "scales_bins", f"the widest scale must be <= fft_size/4 ({self.fft_size // 4})"
+        if self.confirm_sweeps > self.confirm_window:
+            return "confirm_sweeps", "must not exceed confirm_window"
         return None
 
 
@@ -171,6 +231,34 @@ class RecordsConfig:
 
 
 @dataclass(frozen=True)
+class MqttConfig:
+    enabled: bool
+    host: str
+    port: int = field(metadata=bounded(1, 65535))
+    tls: bool
+    ca_file: str
+    username: str
+    password: str
+    client_id: str
+    topic_prefix: str
+    discovery: bool
+    discovery_prefix: str
+    keepalive_s: int = field(metadata=bounded(5, 3600))
+    retry_s: float = field(metadata=bounded(0.1, 600.0))
+
+    def validate(self) -> tuple[str, str] | None:
+        if self.enabled and not self.host:
+            return "host", "set the broker's host name when mqtt.enabled = true"
+        if self.password and not self.username:
+            return "username", "a password needs a username"
+        for name in ("topic_prefix", "discovery_prefix"):
+            value = getattr(self, name)
+            if not value or any(c in value for c in "#+") or value.startswith("/"):
+                return name, "a topic prefix is non-empty, without + or #, not starting with /"
+        return None
+
+
+@dataclass(frozen=True)
 class SimConfig:
     scenario: str
     seed: int = field(metadata=bounded(0, 2**63 - 1))
@@ -194,6 +282,7 @@ class Config:
     ui: UiConfig
     service: ServiceConfig
     records: RecordsConfig
+    mqtt: MqttConfig
     sim: SimConfig
 
 

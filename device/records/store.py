@@ -73,6 +73,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sweeps_started ON sweeps(started_at);
     """,
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        retain INTEGER NOT NULL DEFAULT 0,
+        delivered_at TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(delivered_at, id);
+    """,
 )
 
 
@@ -318,6 +329,32 @@ class Store:
         for sweep_id in ids:
             shutil.rmtree(self.evidence_root / f"sweep-{sweep_id:06d}", ignore_errors=True)
         return len(ids)
+
+    # --- fleet outbox (messages waiting for the MQTT broker) ------------------------------
+
+    def enqueue(self, topic: str, payload: str, retain: bool = False) -> int:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO outbox (created_at, topic, payload, retain) VALUES (?, ?, ?, ?)",
+                (now_iso(), topic, payload, int(retain)),
+            )
+        return int(cur.lastrowid or 0)
+
+    def pending(self, limit: int = 100) -> list[tuple[int, str, str, bool]]:
+        rows = self._conn.execute(
+            "SELECT id, topic, payload, retain FROM outbox WHERE delivered_at IS NULL"
+            " ORDER BY id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(r[0], r[1], r[2], bool(r[3])) for r in rows]
+
+    def mark_delivered(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self._tx() as conn:
+            conn.executemany(
+                "UPDATE outbox SET delivered_at = ? WHERE id = ?", [(now_iso(), i) for i in ids]
+            )
 
     # --- reading ---------------------------------------------------------------------------
 
