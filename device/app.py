@@ -290,6 +290,10 @@ class Daemon:
         self._sync_ui_state()
 
     def _on_alert_change(self, before: State) -> None:
+        if self.recorder is not None and self.alerts.state in (State.ALERT, State.SUSPECT):
+            verdict = self.alerts.verdict().value
+            state = self.alerts.state.value
+            self._record(self.recorder.alert, self.t_s, verdict, state, self.config.records.room)
         if self.sounds is None:
             return
         if self.alerts.state is State.ALERT:
@@ -352,7 +356,6 @@ class Daemon:
         report = self.report()
         if self.recorder is not None:
             self._record(self.recorder.finish, report)
-            report.sweep_id = self.recorder.sweep_id
         return report
 
     def report(self) -> SweepReport:

@@ -61,9 +61,28 @@ def _open_recorder(args: argparse.Namespace, cfg: Config) -> Any:
 
     if not cfg.records.enabled or getattr(args, "no_record", False):
         return None
-    store = Store.open(_state_dir(args, cfg))
+    state_dir = _state_dir(args, cfg)
+    store = Store.open(state_dir)
     store.purge_older_than(cfg.records.retention_days)
-    return Recorder(store, cfg.records.keep_full_frames)
+    outbox = None
+    if cfg.mqtt.enabled:
+        from device.records.mqtt import Outbox, Publisher, Topics
+
+        topics = Topics(cfg.mqtt, cfg.device.id)
+        outbox = Outbox(store, topics, cfg.mqtt.discovery)
+        publisher = Publisher(cfg.mqtt, state_dir, topics)
+        publisher.start()
+        _CLOSERS.append(publisher.close)
+    return Recorder(store, cfg.records.keep_full_frames, outbox)
+
+
+# Background services started for one command, closed when it ends (the MQTT publisher).
+_CLOSERS: list[Any] = []
+
+
+def _close_services() -> None:
+    while _CLOSERS:
+        _CLOSERS.pop()()
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -306,3 +325,5 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        _close_services()

@@ -7,7 +7,7 @@ that ring transitions and exposures compare directly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 import numpy as np
@@ -103,12 +103,12 @@ class RfFinding:
     evidence_path: str = ""
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     LENS = "lens"
     RF = "rf"
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     CLEAR = "clear"
     SUSPICIOUS = "suspicious"
     CAMERA = "camera"
@@ -128,3 +128,16 @@ class PartStatus:
     ok: bool
     message: str = ""
     fix: str = ""
+
+
+@dataclass(frozen=True)
+class ProximityReading:
+    """One power reading on the emitter proximity mode tracks (at least 10 per second)."""
+
+    t_s: float
+    center_hz: float
+    power_dbfs: float  # in-band power at the current gain
+    peak_hold_dbfs: float  # strongest reading since tracking began, at the current gain
+    strength: float  # 0..1 for the OLED bar and the buzzer rate; gain steps do not move it
+    clipped: bool  # the ADC clipped in this block (the gain is being stepped down)
+    gain_db: float

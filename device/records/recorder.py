@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 class Recorder:
     """One sweep's record: begun at start, a row per track/emitter, closed with the verdict."""
 
-    def __init__(self, store: Store, keep_full_frames: bool = False) -> None:
+    def __init__(self, store: Store, keep_full_frames: bool = False, outbox: Any = None) -> None:
         self.store = store
+        self.outbox = outbox  # device.records.mqtt.Outbox when fleet reporting is on
         self.keep_full_frames = keep_full_frames
         self.sweep_id = 0
         self._rows: dict[tuple[str, int], tuple[int, float]] = {}
@@ -81,9 +82,14 @@ class Recorder:
 
         self._upsert(key, f.confidence, insert, data)
 
+    def alert(self, t_s: float, verdict: str, state: str, room: str) -> None:
+        if self.outbox is not None:
+            self.outbox.alert(t_s, verdict, state, room)
+
     def finish(self, report: SweepReport) -> None:
         if not self.sweep_id:
             return
+        report.sweep_id = self.sweep_id
         self.store.finish_sweep(
             self.sweep_id,
             report.verdict.value,
@@ -91,6 +97,8 @@ class Recorder:
             coverage=report.coverage,
             notes=report.notes,
         )
+        if self.outbox is not None:
+            self.outbox.sweep_finished(report)
 
 
 def png(pixels: Any) -> bytes:
