@@ -29,6 +29,7 @@ from device.records.report import (
     lens_finding_dict,
     rf_finding_dict,
 )
+from device.records.rooms import RoomListError, load_rooms
 from device.records.store import StoreError
 from device.supervisor import RetryPolicy, Worker, WorkerThread
 from device.ui.screens import UiState
@@ -70,6 +71,8 @@ class Daemon:
         self._notify = notify or (lambda _msg: None)
         self.virtual_time = virtual_time
         self.recorder = recorder
+        self.room = config.records.room
+        self.checklist: dict[str, bool] = {}
         self.stop_event = threading.Event()
         self.events: queue.Queue[object] = queue.Queue()
         self.parts = Parts()
@@ -183,7 +186,19 @@ class Daemon:
                 self._part_failed(exc, "vibration")
         ui = self.config.ui
         self.sounds = SoundPlayer(buzzer, vibration, mute=ui.mute, silent=ui.silent)
-        state = UiState(version=__version__, sensitivity=self.config.alert.sensitivity)
+        rec = self.config.records
+        try:
+            rooms = tuple(load_rooms(rec))
+        except RoomListError as exc:
+            rooms = (rec.room,) if rec.room else ()
+            self.events.put(ev.PartStatus("records", False, str(exc), "fix records.rooms_csv"))
+        state = UiState(
+            version=__version__,
+            sensitivity=self.config.alert.sensitivity,
+            rooms=rooms,
+            room=rec.room,
+            checklist=rec.checklist,
+        )
         self.view = View(
             self.parts.display,
             self.sounds,
@@ -192,6 +207,8 @@ class Daemon:
             on_mode=self._set_mode,
             on_sensitivity=self.alerts.set_sensitivity,
             on_ack=self._acknowledge,
+            on_room=self._set_room,
+            on_checklist=self._set_checklist,
         )
         if self.parts.buttons is not None:
             self.parts.buttons.on_press(self.view.on_button)
@@ -213,7 +230,8 @@ class Daemon:
         cfg = self.config
         if not cfg.vision.enabled or cfg.hal.camera == "none":
             return
-        if self.parts.ring is None:
+        ring = self.parts.ring
+        if ring is None:
             self.events.put(
                 ev.PartStatus("ring", False, "no IR ring: the lens channel is off", "see selftest")
             )
@@ -223,7 +241,7 @@ class Daemon:
             from device.vision.worker import VisionWorker
 
             camera = registry.build("camera", cfg.hal.camera, self._ctx(self._cam_clock))
-            return VisionWorker.create(camera, self.parts.ring, cfg, self.events.put)
+            return VisionWorker.create(camera, ring, cfg, self.events.put)
 
         self._start_worker("vision", "camera", factory)
 
@@ -239,6 +257,16 @@ class Daemon:
             return RfWorker.create(sdr, cfg, self.events.put)
 
         self._start_worker("rf", "sdr", factory)
+
+    def _set_room(self, room: str) -> None:
+        self.room = room
+        if self.recorder is not None:
+            self._record(self.recorder.update, room=room)
+
+    def _set_checklist(self, ticks: dict[str, bool]) -> None:
+        self.checklist = ticks
+        if self.recorder is not None:
+            self._record(self.recorder.update, checklist=ticks)
 
     def _acknowledge(self) -> None:
         self.alerts.fire(Trigger.ACK, self.t_s)
@@ -293,7 +321,7 @@ class Daemon:
         if self.recorder is not None and self.alerts.state in (State.ALERT, State.SUSPECT):
             verdict = self.alerts.verdict().value
             state = self.alerts.state.value
-            self._record(self.recorder.alert, self.t_s, verdict, state, self.config.records.room)
+            self._record(self.recorder.alert, self.t_s, verdict, state, self.room)
         if self.sounds is None:
             return
         if self.alerts.state is State.ALERT:
@@ -364,7 +392,7 @@ class Daemon:
         rec = self.config.records
         return SweepReport(
             scenario=self.scenario_name,
-            room=rec.room,
+            room=self.room,
             operator=rec.operator,
             device_id=self.config.device.id,
             started_s=0.0,
@@ -376,6 +404,7 @@ class Daemon:
             coverage={
                 "lens glints": self.view.state.lens_candidates if self.view else 0,
                 "rf sweeps": self.view.state.rf_sweeps if self.view else 0,
+                "checklist": f"{sum(self.checklist.values())}/{len(rec.checklist)} places ticked",
             },
             notes=[RF_BLIND_SPOT],
         )

@@ -117,6 +117,7 @@ class VisionConfig:
     local_contrast: float = field(metadata=bounded(1.0, 255.0))
     spot_radius_px: int = field(metadata=bounded(2, 16))
     off_window_px: int = field(metadata=bounded(0, 8))
+    local_search_px: int = field(metadata=bounded(0, 8))
     max_shift_px: int = field(metadata=bounded(0, 128))
     min_shift_confidence: float = field(metadata=bounded(0.0, 1.0))
     sync_guard_s: float = field(metadata=bounded(0.0, 0.05))
@@ -228,6 +229,14 @@ class RecordsConfig:
     keep_full_frames: bool
     operator: str
     room: str
+    rooms: tuple[str, ...]
+    rooms_csv: str
+    checklist: tuple[str, ...]
+
+    def validate(self) -> tuple[str, str] | None:
+        if not self.checklist:
+            return "checklist", "list at least one hiding place to check"
+        return None
 
 
 @dataclass(frozen=True)

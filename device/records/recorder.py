@@ -82,6 +82,11 @@ class Recorder:
 
         self._upsert(key, f.confidence, insert, data)
 
+    def update(self, **fields: Any) -> None:
+        """Change the open sweep's room, checklist ticks, mode...; written at once."""
+        if self.sweep_id:
+            self.store.update_sweep(self.sweep_id, **fields)
+
     def alert(self, t_s: float, verdict: str, state: str, room: str) -> None:
         if self.outbox is not None:
             self.outbox.alert(t_s, verdict, state, room)
@@ -94,6 +99,7 @@ class Recorder:
             self.sweep_id,
             report.verdict.value,
             report.confidence,
+            room=report.room,
             coverage=report.coverage,
             notes=report.notes,
         )

@@ -52,6 +52,11 @@ class UiState:
     prox_gain_db: float = 0.0
     prox_clipped: bool = False
     failure: PartStatus | None = None
+    rooms: tuple[str, ...] = ()
+    room: str = ""
+    checklist: tuple[str, ...] = ()
+    ticked: frozenset[str] = frozenset()
+    checklist_index: int = 0
 
 
 def _y(row: int) -> int:
@@ -178,6 +183,40 @@ def failure(d: ImageDraw.ImageDraw, s: UiState) -> None:
         _text(d, 1 + i, line)
 
 
+def room(d: ImageDraw.ImageDraw, s: UiState) -> None:
+    _header(d, s, "ROOM")
+    if not s.rooms:
+        _text(d, 2, "no room list:")
+        _text(d, 3, "set records.rooms")
+        return
+    i = s.rooms.index(s.room) if s.room in s.rooms else 0
+    for row, offset in enumerate((-1, 0, 1, 2), start=1):
+        name = s.rooms[(i + offset) % len(s.rooms)] if len(s.rooms) > abs(offset) else ""
+        if offset == 0:
+            d.rectangle((0, _y(row) - 1, 127, _y(row) + LINE_PX - 1), fill=WHITE)
+            _text(d, row, f"> {name}", fill=BLACK)
+        elif name:
+            _text(d, row, f"  {name}")
+    _text(d, 5, "ACK: next room")
+
+
+def checklist(d: ImageDraw.ImageDraw, s: UiState) -> None:
+    done = sum(1 for item in s.checklist if item in s.ticked)
+    _header(d, s, f"CHECK {done}/{len(s.checklist)}")
+    if not s.checklist:
+        return
+    first = max(0, min(s.checklist_index - 1, len(s.checklist) - 4))
+    for row, item in enumerate(s.checklist[first : first + 4], start=1):
+        mark = "[x]" if item in s.ticked else "[ ]"
+        index = first + row - 1
+        if index == s.checklist_index:
+            d.rectangle((0, _y(row) - 1, 127, _y(row) + LINE_PX - 1), fill=WHITE)
+            _text(d, row, f"{mark} {item}", fill=BLACK)
+        else:
+            _text(d, row, f"{mark} {item}")
+    _text(d, 5, "ACK: tick, next")
+
+
 SCREENS: dict[str, Callable[[ImageDraw.ImageDraw, UiState], None]] = {
     "boot": boot,
     "baseline": baseline,
@@ -187,6 +226,8 @@ SCREENS: dict[str, Callable[[ImageDraw.ImageDraw, UiState], None]] = {
     "proximity": proximity,
     "alert": alert,
     "failure": failure,
+    "room": room,
+    "checklist": checklist,
 }
 
 

@@ -112,6 +112,8 @@ class SoundPlayer:
             self._changed.clear()
             with self._lock:
                 pattern = self._pattern
+            if pattern is None:
+                self._output(0.0)
             while pattern is not None and not self._stop.is_set():
                 for tone_hz, dur_s in pattern.steps:
                     self._output(tone_hz)

@@ -16,7 +16,7 @@ from device.ui.sounds import SoundPlayer
 
 log = logging.getLogger(__name__)
 
-MODES = ("sweep", "lens", "rf", "proximity")
+MODES = ("sweep", "lens", "rf", "proximity", "checklist", "room")
 SPECTRUM_POINTS = 256  # decimate spectra to this many points for the OLED
 
 
@@ -32,6 +32,8 @@ class View:
         on_mode: Callable[[str], None] | None = None,
         on_sensitivity: Callable[[int], None] | None = None,
         on_ack: Callable[[], None] | None = None,
+        on_room: Callable[[str], None] | None = None,
+        on_checklist: Callable[[dict[str, bool]], None] | None = None,
     ) -> None:
         self.display = display
         self.sounds = sounds
@@ -40,6 +42,8 @@ class View:
         self._on_mode = on_mode
         self._on_sensitivity = on_sensitivity
         self._on_ack = on_ack
+        self._on_room = on_room
+        self._on_checklist = on_checklist
         self._lock = threading.Lock()
         self.frames: list[Image.Image] = []  # rendered images, kept when record_frames
         self.record_frames = False
@@ -91,7 +95,8 @@ class View:
             self.sounds.geiger(s.prox_strength)
 
     def on_button(self, button: ButtonName, press: PressKind) -> None:
-        """Mode button: short = next mode, long = next sensitivity. Ack button: acknowledge."""
+        """Mode: short = next screen, long = sensitivity. Ack: short = acknowledge (or next
+        room / tick the checklist item on those screens), long = mute."""
         with self._lock:
             s = self.state
             if button == "mode" and press == "short":
@@ -105,6 +110,17 @@ class View:
                 s.sensitivity = s.sensitivity % 5 + 1
                 if self._on_sensitivity:
                     self._on_sensitivity(s.sensitivity)
+            elif press == "short" and s.mode == "room" and s.rooms:
+                i = s.rooms.index(s.room) if s.room in s.rooms else -1
+                s.room = s.rooms[(i + 1) % len(s.rooms)]
+                if self._on_room:
+                    self._on_room(s.room)
+            elif press == "short" and s.mode == "checklist" and s.checklist:
+                item = s.checklist[s.checklist_index]
+                s.ticked = s.ticked ^ {item}
+                s.checklist_index = (s.checklist_index + 1) % len(s.checklist)
+                if self._on_checklist:
+                    self._on_checklist({i: i in s.ticked for i in s.checklist})
             elif press == "short":
                 if s.failure is not None:
                     s.failure = None  # dismiss; the part keeps being retried

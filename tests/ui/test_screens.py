@@ -53,6 +53,11 @@ def sample_state() -> UiState:
         prox_peak=0.8,
         prox_gain_db=19.7,
         prox_clipped=False,
+        rooms=("101", "102", "103", "104"),
+        room="102",
+        checklist=("smoke detector", "clock", "TV / set-top box", "power strips", "mirror"),
+        ticked=frozenset({"smoke detector", "clock"}),
+        checklist_index=2,
         failure=PartStatus(
             "sdr", False, "USB error: dongle unplugged", "plug the RTL-SDR back in; retrying"
         ),
