@@ -222,6 +222,8 @@ class Daemon:
             self.stop_event,
             RetryPolicy(svc.retry_initial_s, svc.retry_max_s),
             self.events.put,
+            # A simulated part cannot be re-plugged: one failure ends that channel's sweep.
+            max_failures=1 if self.virtual_time else None,
         )
         self.workers.append(thread)
         thread.start()

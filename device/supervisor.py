@@ -53,8 +53,10 @@ class WorkerThread:
         stop: threading.Event,
         retry: RetryPolicy,
         on_status: StatusSink,
+        max_failures: int | None = None,
     ) -> None:
         self.name = name
+        self._max_failures = max_failures  # None: retry for ever (a part may be re-plugged)
         self.part = part
         self._factory = factory
         self._stop = stop
@@ -131,6 +133,11 @@ class WorkerThread:
     def _fail(self, exc: PartError, gen: int) -> bool:
         """Report a failure and wait before retrying; True when the thread should end."""
         self.failures += 1
+        if self._max_failures is not None and self.failures >= self._max_failures:
+            log.error("%s: %s; giving up", self.name, exc)
+            self._on_status(PartStatus(exc.part or self.part, False, exc.problem, exc.fix))
+            self.finished.set()
+            return True
         delay = self._retry.delay(self.failures)
         log.warning("%s: %s; retrying in %.1f s", self.name, exc, delay)
         self._on_status(PartStatus(exc.part or self.part, False, exc.problem, exc.fix))

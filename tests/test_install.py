@@ -216,7 +216,7 @@ def test_host_dry_run_makes_the_venv(dry_run: Runner, sandbox: Path) -> None:
     result = dry_run("--host", "--dry-run")
     steps = step_lines(result.stdout)
     assert has_step(steps, "-m venv", str(sandbox / ".venv"))
-    assert has_step(steps, ".venv/bin/python -m pip install", "-e", "[tflite]")
+    assert has_step(steps, ".venv/bin/python -m pip install", "-e", "[tflite,fleet]")
     assert not has_step(steps, "systemctl")
     assert ".venv/bin/camsweep demo" in result.stdout
 
@@ -224,7 +224,7 @@ def test_host_dry_run_makes_the_venv(dry_run: Runner, sandbox: Path) -> None:
 def test_host_dev_dry_run_adds_the_test_tools(dry_run: Runner) -> None:
     result = dry_run("--host", "--dev", "--dry-run")
     steps = step_lines(result.stdout)
-    assert has_step(steps, "pip install", "[tflite,dev]")
+    assert has_step(steps, "pip install", "[tflite,fleet,dev]")
     assert has_packages(steps, *DEV_TOOLS) or "no apt on this computer" in result.stdout
 
 

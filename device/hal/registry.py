@@ -99,8 +99,14 @@ def resolve(kind: str, name: str) -> Any:
 
 
 def missing_library(kind: str, name: str, exc: ImportError) -> BackendUnavailable:
-    """Turn an ImportError inside a backend into an error naming the package and the fix."""
+    """Turn an ImportError inside a backend into an error naming the package and the fix.
+
+    A module of camsweep itself that fails to import is a broken install, not a missing
+    hardware library: that ImportError is raised as it is.
+    """
     missing = (exc.name or "").split(".")[0]
+    if missing == "device":
+        raise exc
     package, fix = INSTALL_HINTS.get(missing, (missing or str(exc), f"install {missing or 'it'}"))
     return BackendUnavailable(
         kind, f"the {name!r} backend needs the Python package {package}, which is missing", fix

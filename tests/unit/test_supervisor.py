@@ -122,3 +122,19 @@ def test_stop_ends_a_running_worker_promptly() -> None:
     stop.set()
     t.join(2.0)
     assert t.finished.is_set()
+
+
+def test_max_failures_gives_up_and_reports() -> None:
+    statuses: list[PartStatus] = []
+
+    def factory() -> Worker:
+        raise PartError("camera", "no camera", "connect it")
+
+    stop = threading.Event()
+    t = WorkerThread(
+        "vision", "camera", factory, stop, RetryPolicy(0.01, 0.01), statuses.append, max_failures=2
+    )
+    t.start()
+    assert t.finished.wait(5.0)
+    assert t.failures == 2 and not t.up.is_set()
+    assert [s.message for s in statuses] == ["no camera", "no camera"]
