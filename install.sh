@@ -57,7 +57,7 @@ PI_GPIO_PACKAGE=python3-rpi.gpio
 
 # Tools the test suite and .ci/run call (systemd provides systemd-analyze). Add packages
 # here as tests come to need them.
-DEV_APT_PACKAGES=(shellcheck systemd mosquitto chromium)
+DEV_APT_PACKAGES=(shellcheck systemd mosquitto chromium openscad)
 
 # pyrtlsdr >= 0.4 needs rtlsdr_set_dithering, which Debian's librtlsdr 0.6.0 lacks.
 PYRTLSDR_SPEC='pyrtlsdr<0.4'

@@ -44,7 +44,7 @@ DVB_FIX = (
     "the kernel's DVB-T driver has claimed the dongle (librtlsdr prints "
     '"usb_claim_interface error -6"): sudo modprobe -r dvb_usb_rtl28xxu, and blacklist it '
     "for good with echo 'blacklist dvb_usb_rtl28xxu' | sudo tee "
-    "/etc/modprobe.d/blacklist-rtlsdr.conf (./install.sh --pi does this); also stop other "
+    "/etc/modprobe.d/camsweep-blacklist-rtl.conf (./install.sh --pi does this); also stop other "
     "SDR programs (rtl_tcp, rtl_433, rtl_power)"
 )
 ACCESS_FIX = (
