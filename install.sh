@@ -315,7 +315,7 @@ config_template() {
 [hal]
 camera = "picamera2"      # the Pi camera through libcamera
 sdr = "rtlsdr"            # the RTL-SDR dongle (librtlsdr)
-display = "ssd1306"       # 128x64 OLED on I2C; "sh1106" for the 1.3" modules
+display = "ssd1306"       # 128x64 OLED on I2C; "sh1106" for SH1106 modules (many 1.3", some 0.96")
 gpio = "lgpio"            # IR ring, buzzer, buttons, vibration (every Pi model)
 
 # [display]
