@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from device import __version__
@@ -39,6 +40,7 @@ from device.ui.view import View
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str], None]
+DETECTOR_MODES = ("sweep", "lens", "rf", "proximity")
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Daemon:
         notify: Notify | None = None,
         virtual_time: bool = False,
         recorder: Recorder | None = None,
+        give_up_after: int | None = None,
     ) -> None:
         self.config = config
         self.world = world
@@ -71,6 +74,7 @@ class Daemon:
         self._notify = notify or (lambda _msg: None)
         self.virtual_time = virtual_time
         self.recorder = recorder
+        self.give_up_after = give_up_after  # failures before a part is abandoned; None: never
         self.room = config.records.room
         self.checklist: dict[str, bool] = {}
         self.stop_event = threading.Event()
@@ -81,6 +85,7 @@ class Daemon:
         self.lens_findings: dict[int, ev.LensFinding] = {}
         self.rf_findings: dict[int, ev.RfFinding] = {}
         self.t_s = 0.0  # latest device time seen in an event
+        self.spectra = 0  # RF sweeps completed; the first few are the room's baseline
         self._cam_clock: Clock = VirtualClock() if virtual_time else MonotonicClock()
         self._sdr_clock: Clock = VirtualClock() if virtual_time else MonotonicClock()
         self.sounds: SoundPlayer | None = None
@@ -99,6 +104,8 @@ class Daemon:
         self._start_vision()
         self._start_rf()
         self.alerts.fire(Trigger.SELFTEST_DONE, 0.0)
+        if not any(t.name == "rf" for t in self.workers):
+            self._baseline_over()
         self._sync_ui_state()
 
     def _init_records(self) -> None:
@@ -222,8 +229,7 @@ class Daemon:
             self.stop_event,
             RetryPolicy(svc.retry_initial_s, svc.retry_max_s),
             self.events.put,
-            # A simulated part cannot be re-plugged: one failure ends that channel's sweep.
-            max_failures=1 if self.virtual_time else None,
+            max_failures=self.give_up_after,
         )
         self.workers.append(thread)
         thread.start()
@@ -256,7 +262,7 @@ class Daemon:
             from device.rf.worker import RfWorker
 
             sdr = registry.build("sdr", cfg.hal.sdr, self._ctx(self._sdr_clock))
-            return RfWorker.create(sdr, cfg, self.events.put)
+            return RfWorker.create(sdr, cfg, self.events.put, self._evidence_dir())
 
         self._start_worker("rf", "sdr", factory)
 
@@ -274,11 +280,18 @@ class Daemon:
         self.alerts.fire(Trigger.ACK, self.t_s)
         self._sync_ui_state()
 
+    def _evidence_dir(self) -> Path | None:
+        if self.recorder is None or not self.recorder.sweep_id:
+            return None
+        return self.recorder.store.evidence_dir(self.recorder.sweep_id)
+
     def _set_mode(self, mode: str) -> None:
+        # The room and checklist screens are for the user; the detectors keep sweeping.
+        worker_mode = mode if mode in DETECTOR_MODES else "sweep"
         for thread in self.workers:
             worker = getattr(thread, "worker", None)
             if worker is not None and hasattr(worker, "set_mode"):
-                worker.set_mode(mode)
+                worker.set_mode(worker_mode)
 
     # --- running --------------------------------------------------------------------------
 
@@ -309,8 +322,14 @@ class Daemon:
             self.alerts.on_finding(event)
         elif isinstance(event, ev.PartStatus):
             self.parts.status[event.part] = event
-        elif getattr(event, "baseline_done", False):
-            self.alerts.fire(Trigger.BASELINE_DONE, self.t_s)
+            if event.part == "sdr" and not event.ok:
+                self._baseline_over()  # no RF: the sweep goes on with the lens alone
+        elif isinstance(event, ev.Spectrum):
+            self.spectra += 1
+            if self.view is not None:
+                self.view.state.baseline_progress = self.spectra / self.config.rf.baseline_sweeps
+            if self.spectra >= self.config.rf.baseline_sweeps:
+                self._baseline_over()
         if self.recorder is not None and not isinstance(event, ev.PartStatus):
             self._record(self.recorder.on_event, event)
         if self.view is not None:
@@ -318,6 +337,10 @@ class Daemon:
         if self.alerts.state is not before:
             self._on_alert_change(before)
         self._sync_ui_state()
+
+    def _baseline_over(self) -> None:
+        if self.alerts.state is State.BASELINE:
+            self.alerts.fire(Trigger.BASELINE_DONE, self.t_s)
 
     def _on_alert_change(self, before: State) -> None:
         if self.recorder is not None and self.alerts.state in (State.ALERT, State.SUSPECT):

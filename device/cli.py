@@ -161,7 +161,10 @@ def _run_demo(
 ) -> tuple[Any, list[Any]]:
     from device.app import Daemon
 
-    daemon = Daemon(cfg, world=world, scenario_name=name, virtual_time=True, recorder=recorder)
+    # A simulated part cannot be re-plugged: one failure ends that channel's sweep.
+    daemon = Daemon(
+        cfg, world=world, scenario_name=name, virtual_time=True, recorder=recorder, give_up_after=1
+    )
     step_s = 1.0 / cfg.ui.refresh_hz
     next_frame_s = 0.0
     daemon.start()

@@ -127,6 +127,7 @@ class VisionConfig:
     track_min_score: float = field(metadata=bounded(0.0, 1.0))
     track_max_misses: int = field(metadata=bounded(1, 100))
     min_hit_ratio: float = field(metadata=bounded(0.0, 1.0))
+    track_max_off_sightings: int = field(metadata=bounded(0, 100))
     finding_refresh_cycles: int = field(metadata=bounded(1, 1000))
     candidate_events: int = field(metadata=bounded(0, 256))
 

@@ -20,6 +20,10 @@ from device.hal.base import EndOfData, PartError
 
 log = logging.getLogger(__name__)
 
+# Building a part (opening a camera, loading the model, planning a sweep) may legitimately
+# take seconds on a Pi Zero: a worker that is still being built is hung only after this long.
+BUILD_TIMEOUT_S = 30.0
+
 
 class Worker(Protocol):
     name: str
@@ -71,6 +75,8 @@ class WorkerThread:
         self.restarts = 0
         self._thread: threading.Thread | None = None
         self.worker: Worker | None = None  # the live worker, for mode changes
+        self._building = False
+        self._report_recovery = False
 
     def start(self) -> None:
         with self._lock:
@@ -85,6 +91,7 @@ class WorkerThread:
     def restart_hung(self) -> None:
         """Abandon the current (hung) thread and start a fresh worker."""
         self.restarts += 1
+        self._report_recovery = True
         log.error("%s worker stopped heart-beating; starting a new one", self.name)
         self._on_status(
             PartStatus(self.part, False, f"{self.name} worker hung; restarted", "check the log")
@@ -92,7 +99,8 @@ class WorkerThread:
         self.start()
 
     def healthy(self, timeout_s: float) -> bool:
-        return self.finished.is_set() or time.monotonic() - self.last_beat <= timeout_s
+        limit = max(timeout_s, BUILD_TIMEOUT_S) if self._building else timeout_s
+        return self.finished.is_set() or time.monotonic() - self.last_beat <= limit
 
     def join(self, timeout_s: float) -> None:
         if self._thread is not None:
@@ -103,17 +111,23 @@ class WorkerThread:
 
     def _run(self, gen: int) -> None:
         while self._current(gen):
+            self._building = True
+            self.last_beat = time.monotonic()
             try:
                 worker = self._factory()
             except PartError as exc:
                 if self._fail(exc, gen):
                     return
                 continue
+            finally:
+                self._building = False
+            self.last_beat = time.monotonic()
             self.worker = worker
             self.up.set()
-            if self.failures:
+            if self.failures or self._report_recovery:
                 self._on_status(PartStatus(self.part, True, "working again"))
             self.failures = 0
+            self._report_recovery = False
             try:
                 while self._current(gen):
                     worker.step()
