@@ -1,0 +1,223 @@
+"""Glint tracks across ring cycles: a candidate becomes a lens finding only when it persists.
+
+Positions are kept in stabilised image coordinates: the image position plus the camera's
+accumulated global shift, so a lens fixed in the room stays put while the hand moves. A glint
+that slides against the scene (a reflection on a curved or moving surface), that blinks (a
+standby LED), or that shows in one frame only (a flash) never gathers enough hits in enough
+distinct ON frames to be confirmed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from device.events import Gray, LensFinding
+from device.vision.pipeline import Detection
+
+ALPHA, BETA = 0.6, 0.3  # gains of the position/drift filter of each track
+RING_R = 5  # radius (px) of the ring that tells a spot in an OFF frame from its surroundings
+_ANG = np.arange(12) * (2 * np.pi / 12)
+_RING_DY = np.round(RING_R * np.sin(_ANG)).astype(np.intp)
+_RING_DX = np.round(RING_R * np.cos(_ANG)).astype(np.intp)
+
+
+@dataclass(frozen=True)
+class TrackParams:
+    """Tracker settings (from VisionConfig; reasons in defaults.toml)."""
+
+    confirm_cycles: int = 3
+    track_radius_px: float = 24.0
+    min_score: float = 0.5
+    track_min_score: float = 0.2
+    max_misses: int = 4
+    min_hit_ratio: float = 0.6
+    refresh_cycles: int = 15
+    evidence_crop_px: int = 48
+    hfov_deg: float = 62.2
+    vfov_deg: float = 48.8
+    max_tracks: int = 64
+    max_off_sightings: int = 0
+
+
+@dataclass
+class Track:
+    id: int
+    sx: float  # stabilised position
+    sy: float
+    x: float  # last image position
+    y: float
+    first_t_s: float
+    hits: int = 0
+    misses: int = 0
+    run_misses: int = 0
+    score_sum: float = 0.0
+    best_score: float = 0.0
+    last_hit_on: int = -1
+    vx: float = 0.0  # drift in stabilised px per frame index (parallax of a near object)
+    vy: float = 0.0
+    off_sightings: int = 0  # OFF frames that showed a spot here: a self-lit source, not a lens
+    reported_at_hits: int = 0
+    crop: Gray | None = field(default=None, repr=False)
+
+    @property
+    def mean_score(self) -> float:
+        return self.score_sum / self.hits if self.hits else 0.0
+
+
+def bearing_deg(x: float, y: float, width: int, height: int, hfov_deg: float,
+                vfov_deg: float) -> tuple[float, float]:
+    """(azimuth, elevation) of pixel (x, y) from the optical axis; right and up positive."""
+    fx = (width / 2) / math.tan(math.radians(hfov_deg) / 2)
+    fy = (height / 2) / math.tan(math.radians(vfov_deg) / 2)
+    az = math.degrees(math.atan((x - (width - 1) / 2) / fx))
+    el = math.degrees(math.atan(((height - 1) / 2 - y) / fy))
+    return round(az, 2), round(el, 2)
+
+
+def crop_around(img: Gray, x: float, y: float, size: int) -> Gray:
+    """A size x size copy of `img` centred near (x, y), shifted inside the frame."""
+    h, w = img.shape
+    size = min(size, h, w)
+    y0 = int(min(max(round(y) - size // 2, 0), h - size))
+    x0 = int(min(max(round(x) - size // 2, 0), w - size))
+    return np.array(img[y0:y0 + size, x0:x0 + size], copy=True)
+
+
+class Tracker:
+    """Associates per-pair detections into tracks and confirms lenses."""
+
+    def __init__(self, params: TrackParams) -> None:
+        self.p = params
+        self.tracks: list[Track] = []
+        self._next_id = 1
+        self._on_index: int | None = None
+
+    def _close_on_frame(self, width: int, height: int, ox: float, oy: float) -> None:
+        """Count a miss for every track not seen in the ON frame just finished."""
+        keep = []
+        for tr in self.tracks:
+            if tr.last_hit_on != self._on_index:
+                x, y = tr.sx - ox, tr.sy - oy
+                in_view = 0 <= x < width and 0 <= y < height
+                tr.run_misses += 1
+                if in_view:
+                    tr.misses += 1
+            if tr.run_misses <= self.p.max_misses:
+                keep.append(tr)
+        self.tracks = keep
+
+    def update(self, on_index: int, t_s: float, detections: list[Detection],
+               offset: tuple[float, float], on_pixels: Gray) -> list[LensFinding]:
+        """Feed one pair's detections; `offset` = accumulated (dx, dy) camera shift of the ON frame.
+
+        Returns the findings confirmed or refreshed by this pair.
+        """
+        p = self.p
+        h, w = on_pixels.shape
+        ox, oy = offset
+        if self._on_index is not None and on_index != self._on_index:
+            self._close_on_frame(w, h, ox, oy)
+        self._on_index = on_index
+        findings: list[LensFinding] = []
+        usable = sorted((d for d in detections if d.score >= p.track_min_score),
+                        key=lambda d: -d.score)
+        r2 = p.track_radius_px ** 2
+        for det in usable:
+            sx, sy = det.x + ox, det.y + oy
+            best, best_cost = None, 1.0
+            for tr in self.tracks:
+                px, py = self._predict(tr, on_index)
+                # A young track does not know its drift yet: it accepts twice as far.
+                gate2 = r2 * (4.0 if tr.hits < 2 else 1.0)
+                cost = ((px - sx) ** 2 + (py - sy) ** 2) / gate2
+                if cost <= best_cost:
+                    best, best_cost = tr, cost
+            if best is None:
+                if len(self.tracks) >= p.max_tracks:
+                    continue
+                best = Track(self._next_id, sx, sy, det.x, det.y, t_s)
+                self._next_id += 1
+                self.tracks.append(best)
+            if best.last_hit_on == on_index:
+                continue  # one hit per ON frame, whichever pair saw it
+            self._hit(best, det, sx, sy, on_index, on_pixels)
+            finding = self._maybe_report(best, t_s, w, h)
+            if finding is not None:
+                findings.append(finding)
+        return findings
+
+    @staticmethod
+    def _predict(tr: Track, on_index: int) -> tuple[float, float]:
+        """Where the track should be now: a room-fixed glint stays put once the camera's
+        rotation is taken out, but a near one drifts steadily (parallax of the moving hand)."""
+        if tr.last_hit_on < 0:
+            return tr.sx, tr.sy
+        dt = on_index - tr.last_hit_on
+        return tr.sx + tr.vx * dt, tr.sy + tr.vy * dt
+
+    def _hit(self, tr: Track, det: Detection, sx: float, sy: float, on_index: int,
+             on_pixels: Gray) -> None:
+        if tr.hits:
+            px, py = self._predict(tr, on_index)
+            dt = max(1, on_index - tr.last_hit_on)
+            ex, ey = sx - px, sy - py
+            # alpha-beta filter: motion estimates carry a pixel or so of noise
+            tr.sx, tr.sy = px + ALPHA * ex, py + ALPHA * ey
+            tr.vx += BETA * ex / dt
+            tr.vy += BETA * ey / dt
+        else:
+            tr.sx, tr.sy = sx, sy
+        tr.x, tr.y = det.x, det.y
+        tr.hits += 1
+        tr.run_misses = 0
+        tr.score_sum += det.score
+        tr.last_hit_on = on_index
+        if det.score >= tr.best_score or tr.crop is None:
+            tr.best_score = det.score
+            tr.crop = crop_around(on_pixels, det.x, det.y, self.p.evidence_crop_px)
+
+    def check_off(self, on_index: int, off_pixels: Gray, shift: tuple[int, int],
+                  offset: tuple[float, float], threshold: float) -> None:
+        """Look for each track's spot in an OFF frame (aligned to the ON frame by `shift`).
+
+        A lens is dark whenever the ring is off; a blinking standby LED or a flickering
+        screen that happened to be dark in the neighbouring OFF frames shows up in others.
+        """
+        h, w = off_pixels.shape
+        ox, oy = offset
+        for tr in self.tracks:
+            px, py = self._predict(tr, on_index)
+            x, y = round(px - ox) + shift[1], round(py - oy) + shift[0]
+            if not (RING_R <= x < w - RING_R and RING_R <= y < h - RING_R):
+                continue
+            centre = int(off_pixels[y - 1:y + 2, x - 1:x + 2].max())
+            ring = off_pixels[y + _RING_DY, x + _RING_DX]
+            if centre - float(np.median(ring)) > threshold:
+                tr.off_sightings += 1
+
+    def confidence(self, tr: Track) -> float:
+        """0..1: mean lens score, discounted until the track has twice the confirm cycles."""
+        maturity = min(1.0, tr.hits / (2.0 * self.p.confirm_cycles))
+        ratio = tr.hits / max(1, tr.hits + tr.misses)
+        steady = min(1.0, ratio / self.p.min_hit_ratio)
+        return round(tr.mean_score * math.sqrt(maturity) * steady, 4)
+
+    def _maybe_report(self, tr: Track, t_s: float, w: int, h: int) -> LensFinding | None:
+        p = self.p
+        if tr.hits < p.confirm_cycles or tr.mean_score < p.min_score:
+            return None
+        if tr.off_sightings > p.max_off_sightings:
+            return None
+        if tr.hits / max(1, tr.hits + tr.misses) < p.min_hit_ratio:
+            return None
+        if tr.reported_at_hits and tr.hits - tr.reported_at_hits < p.refresh_cycles:
+            return None
+        tr.reported_at_hits = tr.hits
+        return LensFinding(
+            t_s=t_s, track_id=tr.id, x=tr.x, y=tr.y,
+            bearing_deg=bearing_deg(tr.x, tr.y, w, h, p.hfov_deg, p.vfov_deg),
+            confidence=self.confidence(tr), cycles=tr.hits, crop=tr.crop,
+        )

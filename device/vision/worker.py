@@ -1,0 +1,193 @@
+"""The vision worker: toggles the IR ring in step with frames and turns pairs into findings.
+
+`step()` captures frames until one clean ON/OFF pair has been processed (one ring cycle). The
+ring is toggled after `ring.frames_per_state` clean frames of the commanded state; the frame
+exposed across the toggle is dropped by the sync. Timestamps come from the frames only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from device.config import Config
+from device.events import Frame, GlintCandidate
+from device.hal.base import Camera, IrRing, PartError
+from device.vision.classifier import GlintClassifier, resolve_model_path
+from device.vision.motion import Profiles, Shift, estimate_shift, profiles
+from device.vision.pipeline import PairAnalyzer, PairResult, Scorer
+from device.vision.sync import Pair, PairBuilder, RingSync
+from device.vision.tracker import Tracker, TrackParams
+
+log = logging.getLogger(__name__)
+
+# Frames a step may capture without producing a pair before it returns (keeps step() < 1 s
+# at 30 fps), and consecutive unusable frames after which the ring sync is declared broken.
+MAX_FRAMES_PER_STEP = 12
+MAX_CONSECUTIVE_DROPS = 60
+MODES = ("sweep", "lens", "rf", "proximity")
+
+
+def track_params(cfg: Config) -> TrackParams:
+    v = cfg.vision
+    return TrackParams(
+        confirm_cycles=v.confirm_cycles, track_radius_px=v.track_radius_px,
+        min_score=v.min_score, track_min_score=v.track_min_score,
+        max_misses=v.track_max_misses, min_hit_ratio=v.min_hit_ratio,
+        refresh_cycles=v.finding_refresh_cycles, evidence_crop_px=v.evidence_crop_px,
+        hfov_deg=v.hfov_deg, vfov_deg=v.vfov_deg, max_off_sightings=v.track_max_off_sightings,
+    )
+
+
+@dataclass
+class VisionStats:
+    """Counters for the self-test, the bench and the logs."""
+
+    frames: int = 0
+    dropped: int = 0
+    pairs: int = 0
+    candidates: int = 0
+    findings: int = 0
+    process_s: float = 0.0  # CPU-side wall time spent analysing pairs (bench figure only)
+
+
+class VisionWorker:
+    """Runs the lens channel: ring sync, differencing, classification, tracking."""
+
+    name = "vision"
+
+    def __init__(self, camera: Camera, ring: IrRing, cfg: Config,
+                 emit: Callable[[object], None], classifier: Scorer | None) -> None:
+        self.camera = camera
+        self.ring = ring
+        self.cfg = cfg
+        self.emit = emit
+        self.analyzer = PairAnalyzer(cfg.vision, classifier)
+        self.tracker = Tracker(track_params(cfg))
+        self.sync = RingSync(ring, cfg.vision.sync_guard_s)
+        self.pairs = PairBuilder(cfg.vision.max_pair_gap_s)
+        self.stats = VisionStats()
+        self.mode = "sweep"
+        self.last_result: PairResult | None = None
+        self._commanded = ring.is_on
+        self._clean_in_state = 0
+        self._drops_in_row = 0
+        self._profiles: dict[int, Profiles] = {}
+        self._last_on: tuple[int, float, Profiles] | None = None
+        self._velocity = (0.0, 0.0)  # image motion of the scene, px/s, from ON-to-ON shifts
+        self._offset = (0.0, 0.0)  # accumulated (dx, dy) of the latest ON frame
+        self._offsets: dict[int, tuple[float, float]] = {}
+
+    @classmethod
+    def create(cls, camera: Camera, ring: IrRing, cfg: Config,
+               emit: Callable[[object], None], model_path: Path | None = None) -> VisionWorker:
+        """Load the classifier once, start the camera with locked exposure, ring OFF."""
+        path = model_path or resolve_model_path(cfg.vision.model_path)
+        classifier = GlintClassifier(path, cfg.vision.num_threads, cfg.vision.patch_px)
+        ring.set(False)
+        camera.start()
+        return cls(camera, ring, cfg, emit, classifier)
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+        self.mode = mode
+        if mode == "rf":
+            self.ring.set(False)
+            self._commanded = False
+            self.pairs.reset()
+
+    def step(self) -> None:
+        """Capture until one clean ON/OFF pair is processed (or a bounded number of frames)."""
+        for _ in range(MAX_FRAMES_PER_STEP):
+            frame = self.camera.capture()
+            self.stats.frames += 1
+            if self.mode == "rf":
+                return  # lens channel paused: the camera keeps pacing the loop
+            state = self.sync.tag(frame)
+            self._toggle_ring(state)
+            if state is None:
+                self.stats.dropped += 1
+                self._drops_in_row += 1
+                if self._drops_in_row >= MAX_CONSECUTIVE_DROPS:
+                    raise PartError("ir_ring", f"{self._drops_in_row} frames in a row straddled "
+                                    "a ring transition", "lower camera.exposure_us or camera.fps")
+                continue
+            self._drops_in_row = 0
+            self._remember(frame, state)
+            pair = self.pairs.push(frame, state)
+            if pair is not None:
+                self._process(pair)
+                return
+
+    def _toggle_ring(self, state: bool | None) -> None:
+        if state is None or state != self._commanded:
+            return
+        self._clean_in_state += 1
+        if self._clean_in_state >= self.cfg.ring.frames_per_state:
+            self._commanded = not self._commanded
+            self.ring.set(self._commanded)
+            self._clean_in_state = 0
+
+    def _remember(self, frame: Frame, ring_on: bool) -> None:
+        """Profiles per clean frame and the accumulated camera motion of ON frames."""
+        prof = profiles(frame.pixels)
+        self._profiles = {k: v for k, v in self._profiles.items() if k >= frame.index - 8}
+        self._profiles[frame.index] = prof
+        if not ring_on:
+            return
+        if self._last_on is not None:
+            _, last_t, last_prof = self._last_on
+            shift = estimate_shift(last_prof, prof, self.cfg.vision.max_shift_px)
+            if shift.confidence >= self.cfg.vision.min_shift_confidence:
+                # A room-fixed point at p in the last ON frame is at p + shift in this one.
+                self._offset = (self._offset[0] - shift.dx, self._offset[1] - shift.dy)
+                dt = frame.t_start_s - last_t
+                if dt > 0:
+                    self._velocity = (shift.dx / dt, shift.dy / dt)
+        self._last_on = (frame.index, frame.t_start_s, prof)
+        self._offsets = {k: v for k, v in self._offsets.items() if k >= frame.index - 8}
+        self._offsets[frame.index] = self._offset
+
+    def _process(self, pair: Pair) -> None:
+        started = time.perf_counter()
+        # If the ON/OFF match is too weak to trust, the scene's recent motion says where the
+        # OFF frame should sit (ON frames are ring-lit alike and match each other better).
+        dt = pair.off.t_start_s - pair.on.t_start_s
+        predicted = Shift(round(self._velocity[1] * dt), round(self._velocity[0] * dt), 0.0)
+        result = self.analyzer.analyze(pair.on.pixels, pair.off.pixels,
+                                       self._profiles.get(pair.on.index),
+                                       self._profiles.get(pair.off.index), predicted)
+        detections = result.detections()
+        offset = self._offsets.get(pair.on.index, self._offset)
+        self.tracker.check_off(pair.on.index, pair.off.pixels, (result.shift.dy, result.shift.dx),
+                               offset, self.cfg.vision.diff_threshold)
+        findings = self.tracker.update(pair.on.index, pair.t_s, detections, offset,
+                                       pair.on.pixels)
+        self.stats.process_s += time.perf_counter() - started
+        self.stats.pairs += 1
+        self.stats.candidates += len(detections)
+        self.last_result = result
+        ranked = sorted((d for d in detections if d.score >= self.cfg.vision.track_min_score),
+                        key=lambda d: -d.score)
+        for det in ranked[: self.cfg.vision.candidate_events]:
+            self.emit(GlintCandidate(t_s=pair.t_s, x=det.x, y=det.y, radius_px=det.radius_px,
+                                     peak=det.peak, area_px=det.area_px, score=det.score,
+                                     label=det.label))
+        for finding in findings:
+            self.stats.findings += 1
+            log.info("lens finding: track %d at (%.0f, %.0f) bearing %s confidence %.2f",
+                     finding.track_id, finding.x, finding.y, finding.bearing_deg,
+                     finding.confidence)
+            self.emit(finding)
+
+    def close(self) -> None:
+        """Ring off and camera released; safe to call twice."""
+        try:
+            self.ring.set(False)
+        except PartError:
+            log.debug("ring already closed")
+        self.camera.close()

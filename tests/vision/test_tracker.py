@@ -1,0 +1,92 @@
+"""Tracker: persistence over ring cycles, motion consistency, bearings, evidence crops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from device.vision.pipeline import Detection
+from device.vision.tracker import Tracker, TrackParams, bearing_deg, crop_around
+
+FRAME = np.zeros((480, 640), np.uint8)
+
+
+def det(x: float, y: float, score: float = 0.9) -> Detection:
+    return Detection(x=x, y=y, radius_px=1.5, peak=120, area_px=7, score=score,
+                     label="lens" if score >= 0.5 else "other")
+
+
+def test_confirms_after_confirm_cycles_and_refreshes() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=3, refresh_cycles=4))
+    out = []
+    for k in range(8):
+        out.append(tr.update(k, k * 0.1, [det(100, 200)], (0.0, 0.0), FRAME))
+    got = [k for k, f in enumerate(out) if f]
+    assert got == [2, 6]  # confirmed at the 3rd ON frame, refreshed 4 cycles later
+    finding = out[2][0]
+    assert finding.cycles == 3 and finding.track_id == 1
+    assert (finding.x, finding.y) == (100, 200)
+    assert 0 < finding.confidence <= 1
+    assert out[6][0].confidence > finding.confidence
+
+
+def test_two_pairs_of_one_on_frame_count_once() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=3))
+    for k in range(2):
+        assert tr.update(k, k * 0.1, [det(50, 50)], (0.0, 0.0), FRAME) == []
+        assert tr.update(k, k * 0.1 + 0.03, [det(50, 50)], (0.0, 0.0), FRAME) == []
+    assert len(tr.update(2, 0.2, [det(50, 50)], (0.0, 0.0), FRAME)) == 1
+
+
+def test_follows_the_scene_when_the_hand_moves() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=4, track_radius_px=6))
+    found = []
+    for k in range(6):
+        offset = (-15.0 * k, 4.0 * k)  # camera pans: the lens drifts +15 px/frame in x
+        found += tr.update(k, k * 0.1, [det(100 + 15 * k, 80 - 4 * k)], offset, FRAME)
+    assert len(found) == 1 and found[0].x == 100 + 15 * 3
+
+
+def test_glint_sliding_against_the_scene_is_not_confirmed() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=3, track_radius_px=6))
+    found = []
+    for k in range(10):
+        found += tr.update(k, k * 0.1, [det(100 + 15 * k, 80)], (0.0, 0.0), FRAME)
+    assert found == []
+
+
+def test_blinking_source_is_not_confirmed() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=3, min_hit_ratio=0.6, max_misses=4))
+    found = []
+    for k in range(30):
+        seen = [det(300, 300)] if k % 3 == 0 else []  # in one ON frame out of three
+        found += tr.update(k, k * 0.1, seen, (0.0, 0.0), FRAME)
+    assert found == []
+
+
+def test_low_scores_never_confirm() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=3, min_score=0.5))
+    found = []
+    for k in range(10):
+        found += tr.update(k, k * 0.1, [det(10, 10, score=0.3)], (0.0, 0.0), FRAME)
+    assert found == []
+
+
+def test_evidence_crop_is_small_and_from_the_frame() -> None:
+    img = np.arange(480 * 640, dtype=np.uint32).reshape(480, 640).astype(np.uint8)
+    tr = Tracker(TrackParams(confirm_cycles=1, evidence_crop_px=48))
+    (finding,) = tr.update(0, 0.0, [det(5, 470)], (0.0, 0.0), img)
+    assert finding.crop is not None and finding.crop.shape == (48, 48)
+    assert np.array_equal(finding.crop, img[432:480, 0:48])
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "az", "el"),
+    [(319.5, 239.5, 0.0, 0.0), (639.5, 239.5, 31.1, 0.0), (319.5, -0.5, 0.0, 24.4)],
+)
+def test_bearing(x: float, y: float, az: float, el: float) -> None:
+    assert bearing_deg(x, y, 640, 480, 62.2, 48.8) == pytest.approx((az, el), abs=0.01)
+
+
+def test_crop_of_a_tiny_frame() -> None:
+    assert crop_around(np.ones((10, 12), np.uint8), 3, 3, 48).shape == (10, 10)
