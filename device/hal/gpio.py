@@ -170,8 +170,15 @@ class GpioRing(_Part):
             self._log.append((self._clock.now(), on))
 
     def transitions(self, since_s: float = 0.0) -> list[tuple[float, bool]]:
+        # Called for every frame: walk back from the newest entry, the log is in time order.
+        out: list[tuple[float, bool]] = []
         with self._lock:
-            return [entry for entry in self._log if entry[0] >= since_s]
+            for entry in reversed(self._log):
+                if entry[0] < since_s:
+                    break
+                out.append(entry)
+        out.reverse()
+        return out
 
 
 class GpioBuzzer(_Part):

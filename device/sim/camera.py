@@ -92,6 +92,7 @@ class SimCamera:
             readout_s=readout,
         )
         self._world = world
+        world.use_camera(self.params)  # ground truth in this camera's pixels
         self._clock = clock
         self._ring = ring
         self._ring_level = ring_level

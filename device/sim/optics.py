@@ -33,24 +33,26 @@ class OpticsModel:
     window_fs: dict[str, float] = field(
         default_factory=lambda: {"dark": 0.0, "office": 0.5, "daylight": 4.0}
     )
-    # The IR ring lighting a white wall 1 m straight ahead: 0.4 FS (about 100 DN) is what a
-    # ~1 W ring of 850 nm LEDs gives at 8 ms. Irradiance falls as 1/d^2 and with the LEDs'
-    # beam (half intensity at `ring_beam_half_deg` off the axis).
-    ring_wall_fs_1m: float = 0.4
+    # The IR ring lighting a white wall 1 m straight ahead: 0.25 FS (about 64 DN) at 8 ms,
+    # x4, from ~0.5 W of 850 nm LEDs: under office light a near wall brightens by a third,
+    # in a dark room the ring is the only light. Irradiance falls as 1/d^2 and with the
+    # LEDs' beam (half intensity at `ring_beam_half_deg` off the axis).
+    ring_wall_fs_1m: float = 0.25
     ring_beam_half_deg: float = 30.0
     ring_radius_m: float = 0.015
     ring_leds: int = 12
     # Optical blur of the downscaled 640x480 stream, in pixels (Gaussian sigma).
     psf_sigma_px: float = 0.6
-    # A lens (cat's eye) returns the ring's light back towards it: its apparent radiance is
-    # hundreds of times a white wall's and "largely independent of distance" at working
-    # range, falling off beyond `lens_d0_m`.
-    lens_radiance_ratio: float = 300.0
+    # A lens (cat's eye) returns the ring's light back towards it within ~1 degree: its
+    # apparent radiance is ~pi / (1e-3 sr) x 0.25 = ~800 times a white wall's, "largely
+    # independent of distance" at working range, falling off beyond `lens_d0_m`. A 1 mm
+    # pinhole at 3 m and 20 degrees off axis then still gives a spot of ~50 DN.
+    lens_radiance_ratio: float = 800.0
     lens_d0_m: float = 2.5
-    pinhole_cone: float = 0.8  # the pinhole's wall narrows the cone...
-    pinhole_gain: float = 0.7  # ...and vignettes the return
+    pinhole_cone: float = 0.9  # the pinhole's wall narrows the cone...
+    pinhole_gain: float = 0.8  # ...and vignettes the return
     # Retro-reflective sheeting: less than a lens but bright over wide entrance angles.
-    tape_radiance_ratio: float = 40.0
+    tape_radiance_ratio: float = 60.0
     tape_d0_m: float = 2.0
     # A convex highlight of the room lamps is this many times the average ambient light.
     specular_ambient_gain: float = 1.5

@@ -49,16 +49,21 @@ class Panorama:
         ph, pw = self.pixels.shape
         out = np.empty((h, w), np.uint8)
         az_mid = self.az_max_deg - pw / self.ppd / 2
-        for r0, r1, yaw_deg, pitch in bands:
-            yaw = az_mid + (yaw_deg - az_mid + 180.0) % 360.0 - 180.0
-            stretch = 1.0 / max(math.cos(math.radians(pitch)), 0.25)
-            cols = np.rint((self.az_max_deg - yaw) * self.ppd + col_map * stretch).astype(np.intp)
-            rows = np.rint((self.el_max_deg - pitch) * self.ppd + row_map[r0:r1]).astype(np.intp)
-            np.clip(cols, 0, pw - 1, out=cols)
-            np.clip(rows, 0, ph - 1, out=rows)
-            c0, c1 = int(cols.min()), int(cols.max()) + 1
-            block = self.pixels[rows, c0:c1]  # fancy row indexing: much faster than take here
-            np.take(block, cols - c0, axis=1, out=out[r0:r1], mode="clip")
+        yaw = np.array([b[2] for b in bands])
+        yaw = az_mid + (yaw - az_mid + 180.0) % 360.0 - 180.0
+        pitch = np.array([b[3] for b in bands])
+        stretch = 1.0 / np.maximum(np.cos(np.radians(pitch)), 0.25)
+        # all bands at once: column indices per band, row indices per image row
+        cols = np.rint((self.az_max_deg - yaw)[:, None] * self.ppd + col_map * stretch[:, None])
+        cols = np.clip(cols, 0, pw - 1).astype(np.intp)
+        band_pitch = np.repeat(pitch, [b[1] - b[0] for b in bands])
+        rows = np.rint((self.el_max_deg - band_pitch) * self.ppd + row_map[: band_pitch.size])
+        rows = np.clip(rows, 0, ph - 1).astype(np.intp)
+        lo, hi = cols.min(axis=1), cols.max(axis=1) + 1
+        for i, (r0, r1, _, _) in enumerate(bands):
+            c0 = int(lo[i])
+            block = self.pixels[rows[r0:r1], c0 : int(hi[i])]  # fancy rows: faster than take
+            np.take(block, cols[i] - c0, axis=1, out=out[r0:r1], mode="clip")
         return out
 
 

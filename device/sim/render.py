@@ -44,17 +44,19 @@ class _PoseTrack:
     def __init__(self, poses: list[Pose], t0: float, span: float) -> None:
         self.poses, self.t0, self.span = poses, t0, span
 
-    def frac(self, t_s: F64 | float) -> F64:
+    def frac(self, t_s: F64) -> F64:
+        """Fractional index into `poses` of each time."""
         n = len(self.poses)
         if n == 1 or self.span <= 0:
             return np.zeros(np.shape(t_s))
-        return np.clip((np.asarray(t_s) - self.t0) / self.span * (n - 1), 0, n - 1)
+        return np.clip((t_s - self.t0) / self.span * (n - 1), 0, n - 1)
 
     def at(self, t_s: float) -> Pose:
-        f = float(self.frac(t_s))
-        k = min(int(f), len(self.poses) - 2) if len(self.poses) > 1 else 0
-        if len(self.poses) == 1:
+        n = len(self.poses)
+        if n == 1 or self.span <= 0:
             return self.poses[0]
+        f = min(max((t_s - self.t0) / self.span * (n - 1), 0.0), n - 1.0)
+        k = min(int(f), n - 2)
         return self.poses[k].lerp(self.poses[k + 1], f - k)
 
 

@@ -78,8 +78,13 @@ class SimSdr:
         retune_s: float,
         duration_s: float,
         ppm: float = 0.0,
+        flush: bool = False,
     ) -> None:
         self._world = world
+        # flush=True: like the pyrtlsdr backend, the stale samples left by a retune are read
+        # and discarded within the settle time and reported in IqBlock.dropped; False hands
+        # them to the caller as the raw hardware does.
+        self._flush = flush
         self._clock = clock
         self._rate = float(rate_sps)
         self._retune_s = retune_s
@@ -115,6 +120,7 @@ class SimSdr:
             cfg.sdr.retune_settle_s,
             cfg.sim.duration_s,
             cfg.sdr.ppm,
+            flush=True,
         )
 
     def __enter__(self) -> SimSdr:
@@ -167,6 +173,9 @@ class SimSdr:
         t0 = self._clock.now()
         if t0 + n_samples / self._rate > self._duration_s:
             raise EndOfData(f"the simulated sweep ends at {self._duration_s:g} s")
+        dropped = 0
+        if self._flush and self._stale_left:
+            dropped, self._stale_left = 2 * self._stale_left, 0
         stale = min(self._stale_left, n_samples)
         self._stale_left -= stale
         gain = self._effective_gain(t0)
@@ -180,7 +189,7 @@ class SimSdr:
             done += n
         data = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
         self._clock.advance(n_samples / self._rate)
-        return IqBlock(self._center, self._rate, t0, data, gain)
+        return IqBlock(self._center, self._rate, t0, data, gain, dropped)
 
     def _synth(self, center_hz: float, t_s: float, n: int, gain_db: float) -> np.ndarray:
         t_mid = max(t_s + n / self._rate / 2, 0.0)

@@ -94,6 +94,10 @@ class World:
             self._static[key] = value
         return cast(T, value)
 
+    def use_camera(self, camera: CameraParams) -> None:
+        """Report ground truth (`visible_lenses`...) in this camera's pixels from now on."""
+        self.camera = camera
+
     def pose(self, t_s: float) -> Pose:
         """The device pose at `t_s` seconds into the sweep."""
         return self.path.pose(t_s)
@@ -135,7 +139,11 @@ class World:
         )
 
     def visible_lenses(self, t_s: float, camera: CameraParams | None = None) -> list[LensView]:
-        """Lenses inside the image at `t_s` facing the device (off-axis < 90 deg)."""
+        """Lenses inside the image at `t_s` facing the device (off-axis < 90 deg).
+
+        Pixels are those of `camera`, else of the camera in use (`use_camera`; the sim
+        camera registers itself). Nothing in the room occludes anything.
+        """
         cam = camera or self.camera
         pose = self.pose(t_s)
         out: list[LensView] = []
