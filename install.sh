@@ -47,7 +47,7 @@ DVB_MODULE=dvb_usb_rtl28xxu
 # apt packages for the device itself. picamera2/libcamera/lgpio come from the Raspberry Pi
 # archive; numpy 1.24 and Pillow from apt are used through --system-site-packages.
 PI_APT_PACKAGES=(
-    python3-venv python3-numpy python3-pil python3-gpiozero python3-smbus2
+    python3-venv python3-numpy python3-scipy python3-pil python3-gpiozero python3-smbus2
     python3-picamera2 python3-libcamera python3-lgpio
     librtlsdr0 rtl-sdr i2c-tools
 )
