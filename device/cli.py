@@ -21,7 +21,7 @@ log = logging.getLogger("camsweep")
 
 SIM_BACKENDS = {"camera": "sim", "sdr": "sim", "display": "dummy", "gpio": "mock"}
 # Offline commands live with their detectors; each module adds its own subcommand.
-COMMAND_MODULES = ("device.vision.cli", "device.rf.cli")
+COMMAND_MODULES = ("device.vision.cli", "device.rf.cli", "device.calibrate")
 
 
 def _load_config(args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> Config:
