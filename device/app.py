@@ -39,6 +39,20 @@ from device.ui.view import View
 
 log = logging.getLogger(__name__)
 
+
+def model_version(configured_path: str) -> str:
+    """The lens model's file name and the start of its SHA-256, for the sweep record."""
+    import hashlib
+
+    from device.vision.classifier import resolve_model_path
+
+    path = resolve_model_path(configured_path)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return f"{path.name} (missing)"
+    return f"{path.name} sha256:{digest}"
+
 Notify = Callable[[str], None]
 DETECTOR_MODES = ("sweep", "lens", "rf", "proximity")
 
@@ -86,6 +100,9 @@ class Daemon:
         self.rf_findings: dict[int, ev.RfFinding] = {}
         self.t_s = 0.0  # latest device time seen in an event
         self.spectra = 0  # RF sweeps completed; the first few are the room's baseline
+        self.rf_span_hz = (float("inf"), 0.0)
+        self.rf_plan = ""
+        self._cam_t0_s = 0.0
         self._cam_clock: Clock = VirtualClock() if virtual_time else MonotonicClock()
         self._sdr_clock: Clock = VirtualClock() if virtual_time else MonotonicClock()
         self.sounds: SoundPlayer | None = None
@@ -97,6 +114,7 @@ class Daemon:
     # --- start-up -------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._cam_t0_s = self._cam_clock.now()
         self._init_records()
         self._init_gpio()
         self._init_display()
@@ -120,6 +138,7 @@ class Daemon:
             scenario=self.scenario_name,
             sensitivity=cfg.alert.sensitivity,
             software_version=__version__,
+            model_version=model_version(cfg.vision.model_path),
         )
 
     def _record(self, action: Callable[..., object], *args: object, **kwargs: object) -> None:
@@ -326,6 +345,10 @@ class Daemon:
                 self._baseline_over()  # no RF: the sweep goes on with the lens alone
         elif isinstance(event, ev.Spectrum):
             self.spectra += 1
+            if len(event.freqs_hz):
+                lo, hi = float(event.freqs_hz[0]), float(event.freqs_hz[-1])
+                self.rf_span_hz = (min(self.rf_span_hz[0], lo), max(self.rf_span_hz[1], hi))
+                self.rf_plan = event.plan
             if self.view is not None:
                 self.view.state.baseline_progress = self.spectra / self.config.rf.baseline_sweeps
             if self.spectra >= self.config.rf.baseline_sweeps:
@@ -403,6 +426,23 @@ class Daemon:
                 except Exception:  # a broken part must not block shutdown
                     log.exception("closing a part failed")
 
+    def _coverage(self) -> dict[str, Any]:
+        """What the sweep covered, in words a manager can read."""
+        vision_ran = any(t.name == "vision" and t.up.is_set() for t in self.workers)
+        lens_s = self._cam_clock.now() - self._cam_t0_s if vision_ran else 0.0
+        rf = "not swept"
+        if self.spectra:
+            lo, hi = self.rf_span_hz
+            rf = f"{self.spectra} sweeps of '{self.rf_plan}' {lo / 1e6:.0f}-{hi / 1e6:.0f} MHz"
+        ticked = [k for k, v in self.checklist.items() if v]
+        return {
+            "lens scan": f"{lens_s:.0f} s",
+            "lens glints": self.view.state.lens_candidates if self.view else 0,
+            "rf": rf,
+            "checklist": f"{len(ticked)}/{len(self.config.records.checklist)} places ticked"
+            + (f" ({', '.join(ticked)})" if ticked else ""),
+        }
+
     def finish(self) -> SweepReport:
         """Stop, then build the report and close the sweep's record with it."""
         self.stop()
@@ -426,10 +466,6 @@ class Daemon:
             confidence=round(fused_confidence(self.alerts.evidence), 3),
             findings=findings,
             parts=sorted(self.parts.status.values(), key=lambda p: p.part),
-            coverage={
-                "lens glints": self.view.state.lens_candidates if self.view else 0,
-                "rf sweeps": self.view.state.rf_sweeps if self.view else 0,
-                "checklist": f"{sum(self.checklist.values())}/{len(rec.checklist)} places ticked",
-            },
+            coverage=self._coverage(),
             notes=[RF_BLIND_SPOT],
         )

@@ -38,7 +38,9 @@ def free_port() -> int:
 class Broker:
     """A throw-away Mosquitto on 127.0.0.1 with its own config."""
 
-    def __init__(self, tmp: Path, password: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, tmp: Path, password: tuple[str, str] | None = None, tls: Path | None = None
+    ) -> None:
         self.port = free_port()
         self.conf = tmp / "mosquitto.conf"
         # Stay the test's user: as root, mosquitto would drop to its own user, which cannot
@@ -54,6 +56,9 @@ class Broker:
             lines += ["allow_anonymous false", f"password_file {pwfile}"]
         else:
             lines.append("allow_anonymous true")
+        if tls is not None:
+            lines += [f"cafile {tls / 'cert.pem'}", f"certfile {tls / 'cert.pem'}",
+                      f"keyfile {tls / 'key.pem'}"]  # fmt: skip
         self.conf.write_text("\n".join(lines) + "\n")
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -91,12 +96,16 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 class Listener:
     """A subscriber collecting every message under camsweep/# and homeassistant/#."""
 
-    def __init__(self, port: int, auth: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int, auth: tuple[str, str] | None = None, ca: Path | None = None
+    ) -> None:
         self.messages: list[tuple[str, str, bool]] = []
         self.got = threading.Event()
         self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2)
         if auth:
             self.client.username_pw_set(*auth)
+        if ca is not None:
+            self.client.tls_set(ca_certs=str(ca))
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.subscribe([("camsweep/#", 1), ("homeassistant/#", 1)])
@@ -209,6 +218,41 @@ def test_username_and_password(tmp_path: Path) -> None:
         payloads = [json.loads(p) for p in listener.wait_for("/alert", count=2)]
         # Both queued alerts are delivered by the publisher that could log in.
         assert sorted(p["room"] for p in payloads) == ["s3cret", "wrong"]
+        listener.close()
+    finally:
+        b.stop()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_tls_with_a_private_ca(tmp_path: Path) -> None:
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(certs / "key.pem"), "-out", str(certs / "cert.pem"),
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    b = Broker(tmp_path, tls=certs)
+    b.start()
+    try:
+        listener = Listener(b.port, ca=certs / "cert.pem")
+        topics = Topics(mqtt_config(b.port), "cs-4")
+        state = tmp_path / "state"
+        with Store.open(state) as store:
+            Outbox(store, topics, discovery=False).sweep_finished(report(3))
+        # Without the CA the broker's certificate is refused and nothing is sent.
+        untrusted = Publisher(mqtt_config(b.port, tls=True), state, topics)
+        untrusted.start()
+        assert not untrusted.connected.wait(2.0)
+        untrusted.close()
+        trusted = Publisher(
+            mqtt_config(b.port, tls=True, ca_file=str(certs / "cert.pem")), state, topics
+        )
+        trusted.start()
+        assert trusted.connected.wait(10.0)
+        assert json.loads(listener.wait_for("/sweep")[0])["sweep_id"] == 3
+        trusted.close()
         listener.close()
     finally:
         b.stop()
