@@ -71,6 +71,9 @@ def _mirror_border(d: I16, p: int) -> None:
 # Half-side of the neighbourhood matched around a spot for local alignment, and the radius
 # of its centre left out of the match (the glint itself is not in the OFF frame).
 LOCAL_PATCH_RADIUS = 5
+# How far a kept spot may move to the brightest difference pixel near it (a glint next to
+# a lit edge).
+RECENTRE_PX = 3
 # Above this many bright-difference pixels the local maxima are found over the whole frame.
 DENSE_PIXELS = 4000
 LOCAL_CENTRE_RADIUS = 2
@@ -227,13 +230,37 @@ class Differencer:
                 if len(rows) >= 2 * p.max_candidates:
                     break
         sel = np.asarray(rows, np.intp)
-        ky, kx = ys[sel], xs[sel]
+        ky, kx, kv = self._recentre(on.shape, ys[sel], xs[sel])
+        sur = surround[sel]
+        _, first = np.unique(ky * on.shape[1] + kx, return_index=True)
+        first = np.sort(first)  # two maxima may lead to the same glint: keep it once
+        ky, kx, kv, sur = ky[first], kx[first], kv[first], sur[first]
         off_max = self._off_max(on, off, shift, ky, kx)
         ok = on[ky, kx].astype(np.intp) - off_max > p.diff_threshold
-        kept = [Spot(int(y), int(x), int(val), float(sur), int(om))
-                for y, x, val, sur, om, good in zip(ky, kx, v[sel], surround[sel], off_max, ok,
-                                                    strict=True) if good]
+        kept = [Spot(int(y), int(x), int(val), float(s), int(om))
+                for y, x, val, s, om, good in zip(ky, kx, kv, sur, off_max, ok, strict=True)
+                if good]
         return kept[: p.max_candidates]
+
+    def _recentre(self, shape: tuple[int, ...], ys: IntArr, xs: IntArr
+                  ) -> tuple[IntArr, IntArr, I16]:
+        """Move each spot to the brightest ON - OFF pixel within RECENTRE_PX.
+
+        The most spot-like maximum can sit on a lit housing's edge right next to the glint;
+        the classifier is trained on patches centred on the glint itself.
+        """
+        d, pad = self._d, self.pad
+        g = np.arange(-RECENTRE_PX, RECENTRE_PX + 1)
+        wy = ys[:, None, None] + g[None, :, None]
+        wx = xs[:, None, None] + g[None, None, :]
+        win = np.where((wy >= 0) & (wy < shape[0]) & (wx >= 0) & (wx < shape[1]),
+                       d[wy + pad, wx + pad], np.iinfo(np.int16).min)
+        best = win.reshape(len(ys), -1).argmax(axis=1)
+        side = 2 * RECENTRE_PX + 1
+        ny = np.clip(ys + best // side - RECENTRE_PX, 0, shape[0] - 1)
+        nx = np.clip(xs + best % side - RECENTRE_PX, 0, shape[1] - 1)
+        out: I16 = d[ny + pad, nx + pad]
+        return ny, nx, out
 
     def _off_max(self, on: Gray, off: Gray, shift: Shift, ys: IntArr, xs: IntArr) -> IntArr:
         """Brightest OFF pixel near each spot after aligning its surroundings locally.

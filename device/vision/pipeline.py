@@ -40,6 +40,7 @@ class Detection:
     area_px: int
     score: float
     label: Literal["lens", "other"]
+    neighbours: int = 0  # other spots of the same pair within the cluster radius
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,20 @@ class PairResult:
     scores: F32
     min_score: float
 
-    def detections(self) -> list[Detection]:
+    def detections(self, cluster_radius_px: float = 0.0,
+                   neighbour_score: float = 0.0) -> list[Detection]:
+        """One Detection per candidate; `neighbours` counts the other glint-like spots (score
+        at least `neighbour_score`) within the radius: edges and noise do not count."""
         out = []
         radius = self.cands.feature("radius_px")
         peak = self.cands.feature("peak")
         area = self.cands.feature("area_px")
+        ys = self.cands.ys.astype(np.float64)
+        xs = self.cands.xs.astype(np.float64)
+        glinty = self.scores >= neighbour_score
+        close = ((ys[:, None] - ys[None, :]) ** 2 + (xs[:, None] - xs[None, :]) ** 2
+                 <= cluster_radius_px ** 2)
+        near = (close & glinty[None, :]).sum(axis=1) - glinty
         for i in range(len(self.cands)):
             score = float(self.scores[i])
             out.append(Detection(
@@ -63,6 +73,7 @@ class PairResult:
                 radius_px=round(float(radius[i]), 2), peak=float(peak[i]),
                 area_px=int(area[i]), score=round(score, 4),
                 label="lens" if score >= self.min_score else "other",
+                neighbours=int(near[i]),
             ))
         return out
 

@@ -40,6 +40,7 @@ class TrackParams:
     vfov_deg: float = 48.8
     max_tracks: int = 64
     max_off_sightings: int = 0
+    max_neighbours: float = 1.0
 
 
 @dataclass
@@ -59,6 +60,8 @@ class Track:
     vx: float = 0.0  # drift in stabilised px per frame index (parallax of a near object)
     vy: float = 0.0
     off_sightings: int = 0  # OFF frames that showed a spot here: a self-lit source, not a lens
+    neighbour_sum: int = 0  # other spots near it, summed over its hits (glints come in crowds
+    # on crinkled plastic, glossy housings and mirrors; a lens glint stands alone)
     reported_at_hits: int = 0
     crop: Gray | None = field(default=None, repr=False)
 
@@ -160,7 +163,11 @@ class Tracker:
 
     def _hit(self, tr: Track, det: Detection, sx: float, sy: float, on_index: int,
              on_pixels: Gray) -> None:
-        if tr.hits:
+        if tr.hits == 1:  # two sightings: the drift is their difference
+            dt = max(1, on_index - tr.last_hit_on)
+            tr.vx, tr.vy = (sx - tr.sx) / dt, (sy - tr.sy) / dt
+            tr.sx, tr.sy = sx, sy
+        elif tr.hits:
             px, py = self._predict(tr, on_index)
             dt = max(1, on_index - tr.last_hit_on)
             ex, ey = sx - px, sy - py
@@ -174,6 +181,7 @@ class Tracker:
         tr.hits += 1
         tr.run_misses = 0
         tr.score_sum += det.score
+        tr.neighbour_sum += det.neighbours
         tr.last_hit_on = on_index
         if det.score >= tr.best_score or tr.crop is None:
             tr.best_score = det.score
@@ -210,6 +218,8 @@ class Tracker:
         if tr.hits < p.confirm_cycles or tr.mean_score < p.min_score:
             return None
         if tr.off_sightings > p.max_off_sightings:
+            return None
+        if tr.neighbour_sum / tr.hits > p.max_neighbours:
             return None
         if tr.hits / max(1, tr.hits + tr.misses) < p.min_hit_ratio:
             return None

@@ -39,6 +39,7 @@ def track_params(cfg: Config) -> TrackParams:
         max_misses=v.track_max_misses, min_hit_ratio=v.min_hit_ratio,
         refresh_cycles=v.finding_refresh_cycles, evidence_crop_px=v.evidence_crop_px,
         hfov_deg=v.hfov_deg, vfov_deg=v.vfov_deg, max_off_sightings=v.track_max_off_sightings,
+        max_neighbours=v.max_neighbours,
     )
 
 
@@ -142,12 +143,15 @@ class VisionWorker:
         if self._last_on is not None:
             _, last_t, last_prof = self._last_on
             shift = estimate_shift(last_prof, prof, self.cfg.vision.max_shift_px)
+            dt = frame.t_start_s - last_t
             if shift.confidence >= self.cfg.vision.min_shift_confidence:
-                # A room-fixed point at p in the last ON frame is at p + shift in this one.
-                self._offset = (self._offset[0] - shift.dx, self._offset[1] - shift.dy)
-                dt = frame.t_start_s - last_t
                 if dt > 0:
                     self._velocity = (shift.dx / dt, shift.dy / dt)
+                dx, dy = float(shift.dx), float(shift.dy)
+            else:  # too little structure to tell: assume the sweep goes on as it went
+                dx, dy = self._velocity[0] * dt, self._velocity[1] * dt
+            # A room-fixed point at p in the last ON frame is at p + shift in this one.
+            self._offset = (self._offset[0] - dx, self._offset[1] - dy)
         self._last_on = (frame.index, frame.t_start_s, prof)
         self._offsets = {k: v for k, v in self._offsets.items() if k >= frame.index - 8}
         self._offsets[frame.index] = self._offset
@@ -161,7 +165,8 @@ class VisionWorker:
         result = self.analyzer.analyze(pair.on.pixels, pair.off.pixels,
                                        self._profiles.get(pair.on.index),
                                        self._profiles.get(pair.off.index), predicted)
-        detections = result.detections()
+        detections = result.detections(self.cfg.vision.cluster_radius_px,
+                                       self.cfg.vision.track_min_score)
         offset = self._offsets.get(pair.on.index, self._offset)
         self.tracker.check_off(pair.on.index, pair.off.pixels, (result.shift.dy, result.shift.dx),
                                offset, self.cfg.vision.diff_threshold)

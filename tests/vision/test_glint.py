@@ -109,3 +109,13 @@ def test_glint_at_the_frame_edge() -> None:
     scene = Scene(ambient=0, ring_gain=0, seed=7, glints=[(0, 0, 200, 1.0), (119, 159, 200, 1.0)])
     dets = PairAnalyzer(CFG, None).analyze(scene.frame(True), scene.frame(False)).detections()
     assert {(d.y, d.x) for d in dets} == {(0.0, 0.0), (119.0, 159.0)}
+
+
+def test_candidate_is_centred_on_the_glint_next_to_a_lit_edge() -> None:
+    off = np.full((120, 160), 20, np.uint8)
+    on = off.copy()
+    on[52:70, 40:100] = 140  # a near housing lit by the ring
+    yy, xx = np.mgrid[:120, :160]
+    on = np.clip(on + 230 * np.exp(-((yy - 50) ** 2 + (xx - 70) ** 2) / 2.0), 0, 255)
+    dets = PairAnalyzer(CFG, None).analyze(on.astype(np.uint8), off).detections()
+    assert (50.0, 70.0) in [(d.y, d.x) for d in dets]

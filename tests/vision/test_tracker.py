@@ -90,3 +90,34 @@ def test_bearing(x: float, y: float, az: float, el: float) -> None:
 
 def test_crop_of_a_tiny_frame() -> None:
     assert crop_around(np.ones((10, 12), np.uint8), 3, 3, 48).shape == (10, 10)
+
+
+def test_near_lens_drifting_by_parallax_is_followed() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=4, track_radius_px=10))
+    found = []
+    for k in range(6):  # the room is still, but the near lens drifts 15 px per ON frame
+        found += tr.update(k, k * 0.1, [det(100 + 15 * k, 80)], (0.0, 0.0), FRAME)
+    assert len(found) == 1
+
+
+def test_crowded_glints_are_not_confirmed() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=3, max_neighbours=1.0))
+    found = []
+    for k in range(8):
+        crowd = Detection(x=200, y=200, radius_px=1.0, peak=90, area_px=3, score=0.9,
+                          label="lens", neighbours=4)
+        found += tr.update(k, k * 0.1, [crowd], (0.0, 0.0), FRAME)
+    assert found == []
+
+
+def test_spot_seen_in_an_off_frame_vetoes_the_track() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0))
+    off = np.full((480, 640), 40, np.uint8)
+    lit = off.copy()
+    lit[99:102, 299:302] = 200  # the source is lit while the ring is off
+    found = []
+    for k in range(6):
+        tr.check_off(k, lit if k == 1 else off, (0, 0), (0.0, 0.0), 24.0)
+        found += tr.update(k, k * 0.1, [det(300, 100)], (0.0, 0.0), FRAME)
+    assert found == []
+    assert tr.tracks[0].off_sightings == 1
