@@ -103,21 +103,10 @@ class RfFinding:
     evidence_path: str = ""
 
 
-class Channel(StrEnum):
-    LENS = "lens"
-    RF = "rf"
-
-
 class Verdict(StrEnum):
     CLEAR = "clear"
     SUSPICIOUS = "suspicious"
     CAMERA = "camera"
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    worker: str
-    t_s: float
 
 
 @dataclass(frozen=True)
