@@ -36,22 +36,10 @@ from device.supervisor import RetryPolicy, Worker, WorkerThread
 from device.ui.screens import UiState
 from device.ui.sounds import SoundPlayer
 from device.ui.view import View
+from device.vision.classifier import model_version
 
 log = logging.getLogger(__name__)
 
-
-def model_version(configured_path: str) -> str:
-    """The lens model's file name and the start of its SHA-256, for the sweep record."""
-    import hashlib
-
-    from device.vision.classifier import resolve_model_path
-
-    path = resolve_model_path(configured_path)
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    except OSError:
-        return f"{path.name} (missing)"
-    return f"{path.name} sha256:{digest}"
 
 Notify = Callable[[str], None]
 DETECTOR_MODES = ("sweep", "lens", "rf", "proximity")

@@ -6,6 +6,7 @@ all candidates of a frame pair in one batch.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,10 @@ class GlintClassifier:
     def describe(self) -> str:
         """What is loaded and by which runtime, for the self-test and the logs."""
         size_kb = self.model.path.stat().st_size / 1024
-        return (f"{self.model.path.name} ({size_kb:.0f} KB, patches "
-                f"{'x'.join(map(str, self.model.sample_shape))}) on {self.model.runtime}")
+        return (
+            f"{self.model.path.name} ({size_kb:.0f} KB, patches "
+            f"{'x'.join(map(str, self.model.sample_shape))}) on {self.model.runtime}"
+        )
 
     def scores(self, cands: Candidates) -> F32:
         """Lens probability per candidate, in the candidates' order."""
@@ -60,3 +63,13 @@ class GlintClassifier:
 def load_default_classifier(cfg: VisionConfig) -> GlintClassifier:
     """The classifier the [vision] config names (PartError when missing or unusable)."""
     return GlintClassifier(resolve_model_path(cfg.model_path), cfg.num_threads, cfg.patch_px)
+
+
+def model_version(configured_path: str) -> str:
+    """The lens model's file name and the start of its SHA-256, for the sweep record."""
+    path = resolve_model_path(configured_path)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return f"{path.name} (missing)"
+    return f"{path.name} sha256:{digest}"
