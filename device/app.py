@@ -84,8 +84,6 @@ class Daemon:
         self.parts = Parts()
         self.alerts = AlertMachine(config.alert)
         self.workers: list[WorkerThread] = []
-        self.lens_findings: dict[int, ev.LensFinding] = {}
-        self.rf_findings: dict[int, ev.RfFinding] = {}
         self.t_s = 0.0  # latest device time seen in an event
         self.spectra = 0  # RF sweeps completed; the first few are the room's baseline
         self.rf_span_hz = (float("inf"), 0.0)
@@ -321,11 +319,7 @@ class Daemon:
         if isinstance(t_s, float):
             self.t_s = max(self.t_s, t_s)
         before = self.alerts.state
-        if isinstance(event, ev.LensFinding):
-            self.lens_findings[event.track_id] = event
-            self.alerts.on_finding(event)
-        elif isinstance(event, ev.RfFinding):
-            self.rf_findings[round(event.center_hz / 1e5)] = event
+        if isinstance(event, ev.LensFinding | ev.RfFinding):
             self.alerts.on_finding(event)
         elif isinstance(event, ev.PartStatus):
             self.parts.status[event.part] = event
@@ -440,8 +434,10 @@ class Daemon:
         return report
 
     def report(self) -> SweepReport:
-        findings = [lens_finding_dict(f) for f in self.lens_findings.values()]
-        findings += [rf_finding_dict(f) for f in self.rf_findings.values()]
+        # The best evidence per lens track and per emitter, as the alert machine kept it.
+        evidence = self.alerts.evidence
+        findings = [lens_finding_dict(f) for f in evidence.lens.values()]
+        findings += [rf_finding_dict(f) for f in evidence.rf.values()]
         rec = self.config.records
         return SweepReport(
             scenario=self.scenario_name,

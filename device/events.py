@@ -87,6 +87,11 @@ class Spectrum:
     plan: str = ""
 
 
+def emitter_key(center_hz: float) -> int:
+    """One key per emitter: findings within the same 100 kHz are the same transmitter."""
+    return round(center_hz / 1e5)
+
+
 @dataclass(frozen=True)
 class RfFinding:
     """An emitter the RF channel considers new in this room (never a camera by itself)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from device.config import AlertConfig
-from device.events import LensFinding, RfFinding, Verdict
+from device.events import LensFinding, RfFinding, Verdict, emitter_key
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class AlertMachine:
             if old is None or finding.confidence >= old.confidence:
                 self.evidence.lens[finding.track_id] = finding
         else:
-            key = round(finding.center_hz / 1e5)
+            key = emitter_key(finding.center_hz)
             old_rf = self.evidence.rf.get(key)
             if old_rf is None or finding.confidence >= old_rf.confidence:
                 self.evidence.rf[key] = finding

@@ -22,7 +22,7 @@ class Recorder:
         self.keep_full_frames = keep_full_frames
         self.sweep_id = 0
         self._rows: dict[tuple[str, int], tuple[int, float]] = {}
-        self._baseline_saved = False
+        self._last_spectrum: ev.Spectrum | None = None
 
     def begin(self, **fields: Any) -> int:
         self.store.recover_interrupted()
@@ -37,11 +37,11 @@ class Recorder:
         elif isinstance(event, ev.RfFinding):
             self._rf(event)
         elif isinstance(event, ev.Spectrum):
-            kind = "last" if self._baseline_saved else "baseline"
-            self._baseline_saved = True
-            self.store.save_spectrum(
-                self.sweep_id, kind, event.freqs_hz.tolist(), event.power_dbfs.tolist()
-            )
+            # The first sweep is written at once (the room at the door); later ones only
+            # replace each other in memory: a spectrum is megabytes of JSON per sweep.
+            if self._last_spectrum is None:
+                self._save_spectrum("baseline", event)
+            self._last_spectrum = event
 
     def _upsert(
         self, key: tuple[str, int], confidence: float, insert: Any, data: dict[str, Any]
@@ -72,7 +72,7 @@ class Recorder:
 
     def _rf(self, f: ev.RfFinding) -> None:
         data = rf_finding_dict(f)
-        key = ("rf", round(f.center_hz / 1e5))
+        key = ("rf", ev.emitter_key(f.center_hz))
 
         def insert() -> int:
             return self.store.add_finding(
@@ -91,10 +91,17 @@ class Recorder:
         if self.outbox is not None:
             self.outbox.alert(t_s, verdict, state, room)
 
+    def _save_spectrum(self, kind: str, spectrum: ev.Spectrum) -> None:
+        self.store.save_spectrum(
+            self.sweep_id, kind, spectrum.freqs_hz.tolist(), spectrum.power_dbfs.tolist()
+        )
+
     def finish(self, report: SweepReport) -> None:
         if not self.sweep_id:
             return
         report.sweep_id = self.sweep_id
+        if self._last_spectrum is not None:
+            self._save_spectrum("last", self._last_spectrum)
         self.store.finish_sweep(
             self.sweep_id,
             report.verdict.value,

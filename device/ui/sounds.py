@@ -68,12 +68,10 @@ class SoundPlayer:
         self._changed = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self.played: list[str] = []  # names requested, for the log and tests
         self._thread = threading.Thread(target=self._run, name="sounds", daemon=True)
         self._thread.start()
 
     def play(self, name: str) -> None:
-        self.played.append(name)
         self._set(PATTERNS[name])
 
     def geiger(self, strength: float) -> None:

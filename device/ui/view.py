@@ -47,6 +47,7 @@ class View:
         self._lock = threading.Lock()
         self.frames: list[Image.Image] = []  # rendered images, kept when record_frames
         self.record_frames = False
+        self._tracks: set[int] = set()  # lens tracks confirmed so far
 
     def apply(self, event: object) -> None:
         """Fold one daemon event into the state."""
@@ -55,7 +56,8 @@ class View:
             if isinstance(event, ev.GlintCandidate):
                 s.lens_candidates += 1
             elif isinstance(event, ev.LensFinding):
-                s.lens_findings = max(s.lens_findings, event.track_id + 1)
+                self._tracks.add(event.track_id)
+                s.lens_findings = len(self._tracks)
                 if event.confidence >= s.lens_confidence:
                     s.lens_confidence = event.confidence
                     s.lens_xy = (event.x / self._frame_w, event.y / self._frame_h)
