@@ -92,7 +92,7 @@ class PhotoCamera(SimCamera):
         times = t_k + np.linspace(0.0, cam.window_s, 5)
         poses = [self._world.pose(float(t)) for t in times]
         mid = self._world.pose(t_k + cam.window_s / 2)
-        bg = scenes.photo_crop(self.photo, cam, mid.yaw_deg, mid.pitch_deg, 1.5)
+        bg = scenes.photo_crop(self.photo, cam, mid.yaw_deg, mid.pitch_deg, 1.5, wrap=True)
         rng = np.random.default_rng([self._world.seed, 0xCA3, index])
         return render_frame(self._world, cam, poses, ring_rows, rng, t_start_s=t_k, background=bg)
 

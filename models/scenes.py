@@ -189,8 +189,13 @@ def _pose(m: Motion, t_s: float) -> Pose:
 
 
 def photo_crop(photo: Gray, cam: CameraParams, yaw_deg: float, pitch_deg: float,
-               zoom: float) -> Gray:
-    """The part of a (scaled) photograph the camera sees at this aim: the photo moves with it."""
+               zoom: float, wrap: bool = False) -> Gray:
+    """The part of a (scaled) photograph the camera sees at this aim: the photo moves with it.
+
+    The scaled photo spans the view plus 12 degrees each way. Beyond that it stops at its
+    edge, unless `wrap`: then it continues as its own mirror image, so a long pan keeps
+    seeing a background that moves like a wall (the bench pans 30 degrees).
+    """
     m = MAX_BLUR_PX // 2 + 1
     h, w = cam.height + 2 * m, cam.width + 2 * m
     ppd = cam.fx * math.pi / 180.0
@@ -206,12 +211,24 @@ def photo_crop(photo: Gray, cam: CameraParams, yaw_deg: float, pitch_deg: float,
     bh, bw = big.shape
     y0 = round((bh - h) / 2 - pitch_deg * ppd)
     x0 = round((bw - w) / 2 + yaw_deg * ppd)
+    if wrap:
+        rows = _mirror_index(np.arange(y0, y0 + h), bh)
+        cols = _mirror_index(np.arange(x0, x0 + w), bw)
+        return np.ascontiguousarray(big[rows[:, None], cols[None, :]])
     y0 = min(max(y0, 0), bh - h)
     x0 = min(max(x0, 0), bw - w)
     return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
 
 
 _SCALED: dict[tuple[int, float], Gray] = {}
+
+
+def _mirror_index(i: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+    """Indices into 0..n-1 that reflect at both ends, however far out `i` goes."""
+    period = 2 * n - 2 if n > 1 else 1
+    j = np.mod(i, period)
+    out: npt.NDArray[np.int64] = np.where(j < n, j, period - j)
+    return out
 
 
 def render_pair(scene: Scene, m: Motion, rng: np.random.Generator, photo: Gray | None,

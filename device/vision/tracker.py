@@ -19,6 +19,10 @@ from device.vision.pipeline import Detection
 
 ALPHA, BETA = 0.6, 0.3  # gains of the position/drift filter of each track
 RING_R = 5  # radius (px) of the ring that tells a spot in an OFF frame from its surroundings
+# A self-lit source shows in OFF about as bright as its glint in ON - OFF; a spot in an OFF
+# frame counts against a track only from this share of the track's mean glint peak (a
+# textured background or a housing edge under the predicted position is far dimmer).
+OFF_PEAK_SHARE = 0.5
 _ANG = np.arange(12) * (2 * np.pi / 12)
 _RING_DY = np.round(RING_R * np.sin(_ANG)).astype(np.intp)
 _RING_DX = np.round(RING_R * np.cos(_ANG)).astype(np.intp)
@@ -55,6 +59,7 @@ class Track:
     misses: int = 0
     run_misses: int = 0
     score_sum: float = 0.0
+    peak_sum: float = 0.0  # ON - OFF at the glint, summed over hits
     best_score: float = 0.0
     last_hit_on: int = -1
     vx: float = 0.0  # drift in stabilised px per frame index (parallax of a near object)
@@ -181,6 +186,7 @@ class Tracker:
         tr.hits += 1
         tr.run_misses = 0
         tr.score_sum += det.score
+        tr.peak_sum += det.peak
         tr.neighbour_sum += det.neighbours
         tr.last_hit_on = on_index
         if det.score >= tr.best_score or tr.crop is None:
@@ -192,7 +198,8 @@ class Tracker:
         """Look for each track's spot in an OFF frame (aligned to the ON frame by `shift`).
 
         A lens is dark whenever the ring is off; a blinking standby LED or a flickering
-        screen that happened to be dark in the neighbouring OFF frames shows up in others.
+        screen that happened to be dark in the neighbouring OFF frames shows up in others,
+        about as bright as its glint.
         """
         h, w = off_pixels.shape
         ox, oy = offset
@@ -203,7 +210,8 @@ class Tracker:
                 continue
             centre = int(off_pixels[y - 1:y + 2, x - 1:x + 2].max())
             ring = off_pixels[y + _RING_DY, x + _RING_DX]
-            if centre - float(np.median(ring)) > threshold:
+            level = max(threshold, OFF_PEAK_SHARE * tr.peak_sum / max(1, tr.hits))
+            if centre - float(np.median(ring)) > level:
                 tr.off_sightings += 1
 
     def confidence(self, tr: Track) -> float:

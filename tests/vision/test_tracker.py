@@ -121,3 +121,19 @@ def test_spot_seen_in_an_off_frame_vetoes_the_track() -> None:
         found += tr.update(k, k * 0.1, [det(300, 100)], (0.0, 0.0), FRAME)
     assert found == []
     assert tr.tracks[0].off_sightings == 1
+
+
+def test_dim_off_spot_under_a_bright_glint_is_not_a_self_lit_source() -> None:
+    """A housing edge or texture 40 DN above its ring under a 200 DN glint: still a lens."""
+    tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0))
+    off = np.full((480, 640), 40, np.uint8)
+    speck = off.copy()
+    speck[99:102, 299:302] = 80
+    found = []
+    for k in range(6):
+        tr.check_off(k, speck, (0, 0), (0.0, 0.0), 24.0)
+        glint = Detection(x=300, y=100, radius_px=1.0, peak=200, area_px=3, score=0.9,
+                          label="lens")
+        found += tr.update(k, k * 0.1, [glint], (0.0, 0.0), FRAME)
+    assert tr.tracks[0].off_sightings == 0
+    assert found, "a steady bright glint over a dim OFF speck must be confirmed"
