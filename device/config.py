@@ -209,6 +209,7 @@ class AlertConfig:
     debounce_s: float = field(metadata=bounded(0.0, 10.0))
     camera_confidence: float = field(metadata=bounded(0.0, 1.0))
     suspect_confidence: float = field(metadata=bounded(0.0, 1.0))
+    corroboration_window_s: float = field(metadata=bounded(0.0, 600.0))
 
 
 @dataclass(frozen=True)

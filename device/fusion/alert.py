@@ -62,19 +62,49 @@ RF_CORROBORATION_BONUS = 0.15
 
 @dataclass
 class Evidence:
-    """Best evidence so far per channel, keyed by track id / emitter centre."""
+    """Best evidence so far per channel, keyed by track id / emitter centre, and when each
+    lens track and each growing emitter was reported (first, last)."""
 
     lens: dict[int, LensFinding] = field(default_factory=dict)
     rf: dict[int, RfFinding] = field(default_factory=dict)
+    lens_seen_s: dict[int, tuple[float, float]] = field(default_factory=dict)
+    growing_s: dict[int, list[float]] = field(default_factory=dict)
+
+    def add(self, finding: LensFinding | RfFinding) -> None:
+        if isinstance(finding, LensFinding):
+            key = finding.track_id
+            old = self.lens.get(key)
+            if old is None or finding.confidence >= old.confidence:
+                self.lens[key] = finding
+            first, _ = self.lens_seen_s.get(key, (finding.t_s, finding.t_s))
+            self.lens_seen_s[key] = (min(first, finding.t_s), finding.t_s)
+            return
+        key = emitter_key(finding.center_hz)
+        old_rf = self.rf.get(key)
+        if old_rf is None or finding.confidence >= old_rf.confidence:
+            self.rf[key] = finding
+        if finding.novelty == "growing":
+            self.growing_s.setdefault(key, []).append(finding.t_s)
+
+    def corroborated(self, track_id: int, window_s: float) -> bool:
+        """Did an emitter grow while this lens track was in view (within `window_s`)?"""
+        first, last = self.lens_seen_s.get(track_id, (0.0, 0.0))
+        return any(first - window_s <= t <= last + window_s
+                   for times in self.growing_s.values() for t in times)
 
 
-def fused_confidence(evidence: Evidence) -> float:
-    """Combine both channels into one confidence in 0..1 (see the module constants)."""
-    lens = max((f.confidence for f in evidence.lens.values()), default=0.0)
+def fused_confidence(evidence: Evidence, window_s: float) -> float:
+    """Combine both channels into one confidence in 0..1 (see the module constants).
+
+    A growing emitter raises a lens only when it grew while that lens was being looked at:
+    the device was pointing at the lens as it approached the transmitter. A phone or sensor
+    growing across the room at another moment says nothing about that glint.
+    """
+    lens = 0.0
+    for key, f in evidence.lens.items():
+        bonus = RF_CORROBORATION_BONUS if evidence.corroborated(key, window_s) else 0.0
+        lens = max(lens, min(1.0, f.confidence + bonus))
     rf = max((f.confidence for f in evidence.rf.values()), default=0.0)
-    growing = any(f.novelty == "growing" for f in evidence.rf.values())
-    if lens > 0 and growing:
-        return min(1.0, lens + RF_CORROBORATION_BONUS)
     return max(lens, min(rf, RF_ALONE_CAP))
 
 
@@ -110,22 +140,14 @@ class AlertMachine:
 
     def on_finding(self, finding: LensFinding | RfFinding) -> None:
         """Record a finding and move the machine as the fused confidence says."""
-        if isinstance(finding, LensFinding):
-            old = self.evidence.lens.get(finding.track_id)
-            if old is None or finding.confidence >= old.confidence:
-                self.evidence.lens[finding.track_id] = finding
-        else:
-            key = emitter_key(finding.center_hz)
-            old_rf = self.evidence.rf.get(key)
-            if old_rf is None or finding.confidence >= old_rf.confidence:
-                self.evidence.rf[key] = finding
+        self.evidence.add(finding)
         self.tick(finding.t_s)
 
     def tick(self, t_s: float) -> None:
         """Re-evaluate at time `t_s` (debounce runs on event time)."""
         self._t_s = max(self._t_s, t_s)
         suspect, camera = self.thresholds()
-        conf = fused_confidence(self.evidence)
+        conf = fused_confidence(self.evidence, self._cfg.corroboration_window_s)
         if conf >= camera:
             if self._camera_since_s is None:
                 self._camera_since_s = self._t_s
@@ -141,7 +163,7 @@ class AlertMachine:
     def verdict(self) -> Verdict:
         """The sweep's answer from everything seen so far."""
         suspect, camera = self.thresholds()
-        conf = fused_confidence(self.evidence)
+        conf = fused_confidence(self.evidence, self._cfg.corroboration_window_s)
         lens_confirmed = any(s is State.ALERT for _t, _a, _tr, s in self.history)
         if conf >= camera and (lens_confirmed or self.evidence.lens):
             return Verdict.CAMERA

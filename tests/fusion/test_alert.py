@@ -99,3 +99,15 @@ def test_ack_then_cleared_returns_to_sweeping() -> None:
     assert m.state is State.ACKNOWLEDGED
     assert m.fire(Trigger.CLEARED, 2.0)
     assert m.state is State.SWEEPING
+
+
+def test_rf_growing_at_another_moment_does_not_corroborate_a_lens() -> None:
+    """A phone growing across the room a minute earlier says nothing about this glint."""
+    m = machine()
+    m.on_finding(rf(5.0, 0.5, "growing"))
+    m.on_finding(lens(60.0, 0.7))
+    m.tick(63.0)
+    assert m.verdict() is Verdict.SUSPICIOUS
+    m.on_finding(rf(61.0, 0.5, "growing"))  # now it grows while the lens is in view
+    m.tick(64.0)
+    assert m.verdict() is Verdict.CAMERA
