@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from device import __version__
 from device import events as ev
@@ -32,7 +32,7 @@ from device.records.report import (
 )
 from device.records.rooms import RoomListError, load_rooms
 from device.records.store import StoreError
-from device.supervisor import RetryPolicy, Worker, WorkerThread
+from device.supervisor import PartReviver, RetryPolicy, Worker, WorkerThread
 from device.ui.screens import UiState
 from device.ui.sounds import SoundPlayer
 from device.ui.view import View
@@ -93,6 +93,9 @@ class Daemon:
         self._sdr_clock: Clock = VirtualClock() if virtual_time else MonotonicClock()
         self.sounds: SoundPlayer | None = None
         self.view: View | None = None
+        svc = config.service
+        self.reviver = PartReviver(RetryPolicy(svc.retry_initial_s, svc.retry_max_s),
+                                   self.events.put)
         self._ready_sent = False
         self._started_wall = time.monotonic()
         self.ready_after_s: float | None = None
@@ -176,10 +179,33 @@ class Daemon:
         if name == "none":
             return
         try:
-            self.parts.display = registry.build("display", name, self._ctx(self._cam_clock))
+            self.parts.display = self._build_display()
             self._part_ok("display")
         except PartError as exc:
             self._part_failed(exc, "display")
+            self.reviver.failed("display", self._build_display, self._attach_display)
+
+    def _build_display(self) -> Display:
+        built: Display = registry.build("display", self.config.hal.display,
+                                        self._ctx(self._cam_clock))
+        return built
+
+    def _attach_display(self, display: object) -> None:
+        old, self.parts.display = self.parts.display, cast(Display, display)
+        if old is not None:
+            try:
+                old.close()
+            except Exception:  # the failed one may not even close
+                log.debug("closing the failed display", exc_info=True)
+        if self.view is not None:
+            self.view.display = self.parts.display
+
+    def _revive_parts(self) -> None:
+        """A display that stopped answering mid-run is rebuilt like one missing at start."""
+        if (self.view is not None and self.view.display is None
+                and self.config.hal.display != "none" and not self.reviver.waiting("display")):
+            self.reviver.failed("display", self._build_display, self._attach_display)
+        self.reviver.poll()
 
     def _init_ui(self) -> None:
         from device.hal import gpio
@@ -192,10 +218,14 @@ class Daemon:
                 self._part_ok("buzzer")
             except PartError as exc:
                 self._part_failed(exc, "buzzer")
+                self.reviver.failed("buzzer", lambda: gpio.GpioBuzzer.from_config(ctx),
+                                    lambda b: setattr(self.sounds, "buzzer", b))
             try:
                 vibration = gpio.GpioVibration.from_config(ctx)
             except PartError as exc:
                 self._part_failed(exc, "vibration")
+                self.reviver.failed("vibration", lambda: gpio.GpioVibration.from_config(ctx),
+                                    lambda v: setattr(self.sounds, "vibration", v))
         ui = self.config.ui
         self.sounds = SoundPlayer(buzzer, vibration, mute=ui.mute, silent=ui.silent)
         rec = self.config.records
@@ -313,6 +343,7 @@ class Daemon:
             except queue.Empty:
                 event = None
         self._watchdog()
+        self._revive_parts()
 
     def _dispatch(self, event: object) -> None:
         t_s = getattr(event, "t_s", None)

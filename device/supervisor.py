@@ -168,3 +168,53 @@ def _close_quietly(worker: Worker) -> None:
         worker.close()
     except Exception:  # closing a failed part must not hide the original error
         log.exception("closing %s failed", getattr(worker, "name", "worker"))
+
+
+@dataclass
+class _Pending:
+    build: Callable[[], object]
+    attach: Callable[[object], None]
+    failures: int
+    due_s: float
+
+
+class PartReviver:
+    """Rebuilds the parts that are not workers (display, buzzer, vibration motor).
+
+    A part that failed to build or stopped answering is tried again after the same growing
+    delay as a worker's part; `poll()` (called from the daemon's event loop) builds the ones
+    that are due and hands each success to its `attach` callback.
+    """
+
+    def __init__(self, policy: RetryPolicy, report: StatusSink,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self._policy = policy
+        self._report = report
+        self._now = now
+        self._pending: dict[str, _Pending] = {}
+
+    def failed(self, part: str, build: Callable[[], object],
+               attach: Callable[[object], None]) -> None:
+        """Schedule `part` for a rebuild (once: a part already waiting keeps its delay)."""
+        if part not in self._pending:
+            self._pending[part] = _Pending(build, attach, 1, self._now() + self._policy.delay(1))
+
+    def waiting(self, part: str) -> bool:
+        return part in self._pending
+
+    def poll(self) -> None:
+        now = self._now()
+        for part, p in list(self._pending.items()):
+            if now < p.due_s:
+                continue
+            try:
+                obj = p.build()
+            except PartError as exc:
+                p.failures += 1
+                p.due_s = now + self._policy.delay(p.failures)
+                log.warning("%s still failing (try %d): %s", part, p.failures, exc.problem)
+                continue
+            del self._pending[part]
+            p.attach(obj)
+            log.info("%s is back after %d failure(s)", part, p.failures)
+            self._report(PartStatus(part, True, "back"))

@@ -122,7 +122,9 @@ def test_sdr_usb_error_is_reported_and_the_lens_channel_goes_on(
     assert rep.coverage["lens glints"] > 0
 
 
-def test_display_i2c_error_leaves_the_sweep_running(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_display_i2c_error_leaves_the_sweep_running_and_the_display_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     seen: list[str] = []
     inject(monkeypatch, "display", "show", 3, OSError(121, "Remote I/O error"), seen)
     world = World(load_scenario(SCENARIO), 3)
@@ -132,13 +134,34 @@ def test_display_i2c_error_leaves_the_sweep_running(monkeypatch: pytest.MonkeyPa
         daemon.pump(0.01)
         assert daemon.view is not None
         daemon.view.render()
+    assert daemon.view is not None and daemon.view.display is None  # dropped on the error
+    failed = [p for p in daemon.view.state.parts if p.part == "display"]
+    assert failed and not failed[0].ok and "Remote I/O" in failed[0].message
     while not daemon.sources_finished():
         daemon.pump(0.05)
     daemon.stop()
-    assert daemon.view is not None and daemon.view.display is None
-    failed = [p for p in daemon.view.state.parts if p.part == "display"]
-    assert failed and not failed[0].ok and "Remote I/O" in failed[0].message
+    assert len(seen) == 2, "the display was not rebuilt after the I2C error"
+    assert daemon.view.display is not None
+    assert daemon.parts.status["display"].ok
     assert daemon.report().coverage["rf"].split()[0].isdigit()  # RF kept sweeping
+
+
+def test_display_missing_at_start_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_build = registry.build
+    tries: list[int] = []
+
+    def build(k: str, name: str, ctx: Any) -> Any:
+        if k == "display":
+            tries.append(1)
+            if len(tries) < 3:
+                raise PartError("display", "no I2C device at 0x3C", "check the OLED wiring")
+        return real_build(k, name, ctx)
+
+    monkeypatch.setattr(registry, "build", build)
+    daemon = run_daemon(config())
+    assert len(tries) == 3
+    assert daemon.parts.display is not None and daemon.parts.status["display"].ok
+    assert daemon.view is not None and daemon.view.display is daemon.parts.display
 
 
 def test_hung_worker_is_restarted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,6 +203,7 @@ def test_hung_worker_is_restarted(monkeypatch: pytest.MonkeyPatch) -> None:
     daemon.stop()
     assert vision.restarts == 1
     assert len(seen) == 2
+    assert daemon.view is not None
     assert any("hung" in p.message for p in daemon.view.state.parts if p.part == "camera") or (
         daemon.parts.status["camera"].ok
     )

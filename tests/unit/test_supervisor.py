@@ -7,7 +7,7 @@ import time
 
 from device.events import PartStatus
 from device.hal.base import EndOfData, PartError
-from device.supervisor import RetryPolicy, Worker, WorkerThread
+from device.supervisor import PartReviver, RetryPolicy, Worker, WorkerThread
 
 
 class Flaky:
@@ -138,3 +138,26 @@ def test_max_failures_gives_up_and_reports() -> None:
     assert t.finished.wait(5.0)
     assert t.failures == 2 and not t.up.is_set()
     assert [s.message for s in statuses] == ["no camera", "no camera"]
+
+
+def test_part_reviver_backs_off_then_attaches() -> None:
+    now = [0.0]
+    reports: list[PartStatus] = []
+    attached: list[object] = []
+    tries: list[float] = []
+
+    def build() -> object:
+        tries.append(now[0])
+        if len(tries) < 3:
+            raise PartError("buzzer", "GPIO13 busy", "free the pin")
+        return "buzzer"
+
+    reviver = PartReviver(RetryPolicy(1.0, 3.0), reports.append, lambda: now[0])
+    reviver.failed("buzzer", build, attached.append)
+    reviver.failed("buzzer", build, attached.append)  # already waiting: no second schedule
+    for step in range(100):
+        now[0] = step * 0.1
+        reviver.poll()
+    assert [round(t, 1) for t in tries] == [1.0, 3.0, 6.0]  # waits 1, 2, then 4 capped at 3
+    assert attached == ["buzzer"] and not reviver.waiting("buzzer")
+    assert [(r.part, r.ok) for r in reports] == [("buzzer", True)]
