@@ -14,6 +14,7 @@ even, so cu8 -> complex -> cu8 gives the original bytes.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -141,16 +142,37 @@ def open_recording(path: Path | str, explicit: str = "") -> IqRecording:
 
 def decode_complex(raw: npt.NDArray[Any], encoding: Encoding) -> npt.NDArray[np.complex64]:
     """Interleaved raw samples (dtype of `encoding`) -> complex64 in the ±1 convention."""
-    if encoding == "cu8":
-        x = raw.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
-    elif encoding == "cs8":
-        x = raw.astype(np.float32) / np.float32(128.0)
-    else:
-        x = raw.astype(np.float32, copy=False)
+    if encoding in ("cu8", "cs8") and raw.dtype.itemsize == 1 and raw.size % 2 == 0:
+        # Each (I, Q) byte pair read as one little-endian uint16 indexes a table of all
+        # 65536 complex values: one gather instead of a cast, a scale and two strided copies.
+        pairs = np.ascontiguousarray(raw).reshape(-1).view("<u2")
+        return np.asarray(_byte_pair_table(encoding)[pairs])
+    x = _scaled(raw.astype(np.float32, copy=False), encoding)
     out = np.empty(x.size // 2, dtype=np.complex64)
     out.real = x[0::2]
     out.imag = x[1::2]
     return out
+
+
+def _scaled(x: npt.NDArray[np.float32], encoding: Encoding) -> npt.NDArray[np.float32]:
+    """Raw values (as float32) -> the ±1 convention of `encoding`."""
+    if encoding == "cu8":
+        return np.asarray(x / np.float32(127.5) - np.float32(1.0))
+    if encoding == "cs8":
+        return np.asarray(x / np.float32(128.0))
+    return x
+
+
+@functools.lru_cache(maxsize=2)
+def _byte_pair_table(encoding: Encoding) -> npt.NDArray[np.complex64]:
+    """Complex value of every (I, Q) byte pair, indexed by the pair read as '<u2'."""
+    pair = np.arange(65536, dtype="<u2")
+    as_bytes = pair.view(np.uint8).view(_DTYPES[encoding]).astype(np.float32)
+    x = _scaled(as_bytes, encoding)
+    table = np.empty(65536, dtype=np.complex64)
+    table.real = x[0::2]
+    table.imag = x[1::2]
+    return table
 
 
 def to_cu8(iq: npt.NDArray[np.complexfloating[Any, Any]]) -> npt.NDArray[np.uint8]:

@@ -78,6 +78,8 @@ def learned_threshold(looks: float, ref_dof: float, pfa: float) -> float:
     return special.f_isf(pfa, 2.0 * looks, 2.0 * ref_dof)
 
 
+# Called by the noise floor every sweep with the same few arguments; each is a bisection.
+@functools.lru_cache(maxsize=64)
 def quantile_ref_dof(n_cells: int, quantile: float, looks: float) -> float:
     """Effective looks of a noise level estimated as a scaled sample quantile of n cells.
 
@@ -90,6 +92,7 @@ def quantile_ref_dof(n_cells: int, quantile: float, looks: float) -> float:
     return 1.0 / rel_var
 
 
+@functools.lru_cache(maxsize=64)
 def quantile_to_mean(quantile: float, looks: float) -> float:
     """Factor from the q-quantile of Gamma(looks)/looks noise to its mean (1)."""
     return looks / special.gamma_ppf(quantile, looks)

@@ -86,11 +86,13 @@ def detect(
 ) -> SweepDetection:
     """Normalise a reduced sweep by the learned floor and apply every test."""
     plan = buf.plan
-    rows = floor.hop_floor(plan)
     levels = floor.levels(plan)
     crop = plan.crop_bins
     span = slice(crop, plan.fft_size - crop)
-    ratio = (mean[:, span] / rows[:, span]).astype(np.float32)
+    # Over the floor (level per hop times the shape), in the kept span only.
+    ratio = np.divide(mean[:, span], floor.shape[span])
+    ratio /= levels[:, None]
+    ratio = ratio.astype(np.float32)
     neutral_dc(ratio, plan.fft_size // 2 - crop, plan.dc_bins, value=1.0)
     th = thresholds(welch, buf.scales, pfa, floor.ref_looks())
     z_mean: list[FloatArray] = []
@@ -98,19 +100,20 @@ def detect(
     mask_mean = np.zeros(plan.grid_k.size, dtype=bool)
     mask_burst = np.zeros(plan.grid_k.size, dtype=bool)
     full = np.ones((len(plan.hops), plan.fft_size), dtype=np.float64)
+    inside = full[:, span]
     for i, width in enumerate(buf.scales):
-        full[:, span] = window_mean(ratio, width, axis=1)
+        inside[...] = window_mean(ratio, width, axis=1)
         zm = stitch(plan, full)
         mask_mean |= zm > th.mean[i]
         if math.isfinite(th.burst[i]):
-            full[:, span] = burst[i][:, span] / levels[:, None]
+            np.divide(burst[i][:, span], levels[:, None], out=inside)
             zb = stitch(plan, full)
             mask_burst |= zb > th.burst[i]
         else:
             zb = zm
         z_mean.append(zm)
         z_burst.append(zb)
-    power = stitch(plan, mean.astype(np.float64))
+    power = stitch(plan, mean)
     return SweepDetection(
         power, floor.grid_floor(plan), tuple(z_mean), tuple(z_burst), mask_mean, mask_burst, th
     )

@@ -61,6 +61,7 @@ class NoiseFloor:
             np.abs(bins - half) > dc_bins
         )
         self.n_kept = int(self.kept.sum())
+        self._kept_idx = np.flatnonzero(self.kept)  # a take by index beats a boolean mask
         self._to_mean = cfar.quantile_to_mean(quantile, looks) if estimator == "os" else 1.0
         self.shape = np.ones(fft_size)
         self._levels: dict[int, FloatArray] = {}
@@ -136,16 +137,21 @@ class NoiseFloor:
         self._hops_seen = rows.shape[0]
 
     def _estimate_levels(self, rows: FloatArray, shape: FloatArray) -> FloatArray:
-        ratio = rows[:, self.kept] / shape[self.kept]
+        ratio = np.take(rows, self._kept_idx, axis=1)
+        ratio /= shape[self._kept_idx]
         if self.estimator == "ca":
             return np.asarray(ratio.mean(axis=1))
         k = min(ratio.shape[1] - 1, math.floor(self.quantile * ratio.shape[1]))
-        return np.asarray(np.partition(ratio, k, axis=1)[:, k] * self._to_mean)
+        ratio.partition(k, axis=1)
+        return np.asarray(ratio[:, k] * self._to_mean)
 
     def _estimate_shape(self, rows: FloatArray, levels: FloatArray) -> FloatArray:
         shape = np.ones(self.fft_size)
-        ratio = rows[:, self.kept] / levels[:, None]
-        med = np.median(ratio, axis=0) * cfar.quantile_to_mean(0.5, self.looks)
+        # Bins as rows (contiguous), so the median over hops partitions contiguous memory.
+        ratio = np.ascontiguousarray(np.take(rows, self._kept_idx, axis=1).T)
+        ratio /= levels
+        med = np.median(ratio, axis=1, overwrite_input=True)
+        med *= cfar.quantile_to_mean(0.5, self.looks)
         shape[self.kept] = med / med.mean()
         return shape
 
@@ -157,10 +163,11 @@ class NoiseFloor:
         idx = lo[:, None] + np.arange(width)[None, :]
         valid = (idx < hi[:, None]) & (idx != np.arange(levels.size)[:, None])
         near = np.where(valid, levels[np.minimum(idx, levels.size - 1)], np.nan)
-        enough = np.count_nonzero(~np.isnan(near), axis=1) >= 2
+        valid_count = np.count_nonzero(~np.isnan(near), axis=1)
+        enough = valid_count >= 2
         ref = np.full(levels.size, np.nan)
         if enough.any():
-            ref[enough] = np.nanmedian(near[enough], axis=1)
+            ref[enough] = _nan_median_rows(near[enough], valid_count[enough])
         with np.errstate(invalid="ignore"):
             raised = levels > ref * self.raise_ratio
         unknown = np.isnan(levels) & ~np.isnan(ref)
@@ -178,3 +185,13 @@ class NoiseFloor:
         rising = new > base * (1.0 + 3.0 * noise)
         blended = (1 - self.alpha) * base + self.alpha * new
         return np.where(rising, base, blended)
+
+
+def _nan_median_rows(rows: FloatArray, valid_count: npt.NDArray[np.intp]) -> FloatArray:
+    """np.nanmedian over axis 1 (rows holding `valid_count` numbers each, at least one),
+    by one sort: NaN sorts last, so the middle of each row's numbers is known by index."""
+    ordered = np.sort(rows, axis=1)
+    r = np.arange(rows.shape[0])
+    hi = ordered[r, valid_count // 2]
+    lo = ordered[r, (valid_count - 1) // 2]
+    return np.asarray((lo + hi) / 2)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 FloatArray = npt.NDArray[np.float64]
 F32Array = npt.NDArray[np.float32]
@@ -142,10 +143,9 @@ def frame_powers_cu8(raw: U8Array, welch: Welch, frames: int | None = None) -> F
         b = buf[: part.shape[0]]
         np.multiply(part, w2, out=b)
         b += offset
-        spec = _fft(b.view(np.complex64))
-        p = spec.real * spec.real
-        p += spec.imag * spec.imag
-        out[start : start + part.shape[0]] = p * norm
+        dst = out[start : start + part.shape[0]]
+        _power_into(_fft(b.view(np.complex64)), dst)
+        dst *= norm
     return out
 
 
@@ -159,26 +159,82 @@ def frame_powers_cu8_batch(raw: U8Array, welch: Welch, normalise: bool = True) -
     With `normalise` False the caller multiplies by `power_norm(welch)` (after reducing).
     """
     raw = np.ascontiguousarray(raw, dtype=np.uint8)
-    hops, width = raw.shape
-    if width // 2 < welch.samples:
-        raise ValueError(f"need {welch.samples} samples per hop, got {width // 2}")
-    size, k = welch.fft_size, welch.frames
-    w2 = _interleaved_window(welch)
-    out = np.empty((hops, k, size), dtype=np.float32)
-    chunk = max(1, _CHUNK_SAMPLES // (size * k))
-    for start in range(0, hops, chunk):
-        part = raw[start : start + chunk]
-        views = sliding_window_view(part, 2 * size, axis=1)[:, :: 2 * welch.step][:, :k]
-        # The bytes' 127.5 offset is not subtracted: a constant times the Hann window has
-        # energy only in the centre bin and its two neighbours, inside the DC mask.
-        b = views * w2
-        spec = _fft(b.view(np.complex64).reshape(-1, size))
-        dst = out[start : start + part.shape[0]].reshape(-1, size)
-        np.abs(spec, out=dst)
-        dst *= dst
+    out = np.empty((raw.shape[0], welch.frames, welch.fft_size), dtype=np.float32)
+    chunk = max(1, _CHUNK_SAMPLES // (welch.fft_size * welch.frames))
+    for _ in frame_power_chunks(raw, welch, chunk, out):
+        pass
     if normalise:
         out *= np.float32(_norm(welch))
     return out
+
+
+def frame_power_chunks(
+    raw: U8Array, welch: Welch, chunk_hops: int, out: F32Array | None = None
+) -> Iterator[tuple[int, int, F32Array]]:
+    """Unnormalised |FFT|² of every frame of a (hops x 2n) byte array, `chunk_hops` at a time.
+
+    Yields (first hop, end hop, powers (hops x frames x bins)). The powers are a view into
+    `out` when given, else into one buffer that the next chunk overwrites: reduce them
+    before asking for the next. The bytes' 127.5 offset is not subtracted: a constant times
+    the Hann window has energy only in the centre bin and its two neighbours (the DC mask).
+    """
+    if raw.ndim != 2 or raw.dtype != np.uint8:
+        raise ValueError(f"need a (hops x 2n) uint8 array, got {raw.dtype} {raw.shape}")
+    hops, width = raw.shape
+    size, k = welch.fft_size, welch.frames
+    if width // 2 < welch.samples:
+        raise ValueError(f"need {welch.samples} samples per hop, got {width // 2}")
+    if out is not None and out.shape != (hops, k, size):
+        raise ValueError(f"out must be {(hops, k, size)}, got {out.shape}")
+    chunk = max(1, min(chunk_hops, hops))
+    # Frames as a strided view of the bytes: hop, frame (2*step bytes apart), interleaved IQ.
+    framed = as_strided(
+        raw, (hops, k, 2 * size), (raw.strides[0], 2 * welch.step * raw.strides[1],
+                                   raw.strides[1]), writeable=False,
+    )
+    w2 = _interleaved_window(welch)
+    work = _take_scratch("work", (chunk, k, 2 * size))
+    powers = _take_scratch("powers", (chunk, k, size)) if out is None else out
+    try:
+        for start in range(0, hops, chunk):
+            stop = min(hops, start + chunk)
+            n = stop - start
+            w = work[:n]
+            np.multiply(framed[start:stop], w2, out=w)
+            dst = powers[:n] if out is None else out[start:stop]
+            spec = _fft(w.reshape(n * k, 2 * size).view(np.complex64))
+            _power_into(spec, dst.reshape(n * k, size))
+            yield start, stop, dst
+    finally:
+        _give_scratch("work", work)
+        if out is None:
+            _give_scratch("powers", powers)
+
+
+# Work buffers kept per thread between sweeps: every page of a fresh array faults on first
+# touch, which costs more than the arithmetic done in it. A buffer is taken out while in
+# use, so nested callers get their own.
+_SCRATCH = threading.local()
+
+
+def _take_scratch(name: str, shape: tuple[int, ...]) -> F32Array:
+    buf: F32Array | None = _SCRATCH.__dict__.pop(name, None)
+    return buf if buf is not None and buf.shape == shape else np.empty(shape, np.float32)
+
+
+def _give_scratch(name: str, buf: F32Array) -> None:
+    setattr(_SCRATCH, name, buf)
+
+
+def _power_into(spec: npt.NDArray[Any], out: F32Array) -> None:
+    """|spec|² into `out` (m x bins), squaring the spectrum's own storage in place.
+
+    Squares of the interleaved floats then the sum of each pair: contiguous, vectorised
+    work, unlike np.abs (a hypot per bin) or strided .real/.imag products.
+    """
+    parts = spec.view(spec.real.dtype)
+    np.square(parts, out=parts)
+    np.add(parts[:, 0::2], parts[:, 1::2], out=out)
 
 
 def power_norm(welch: Welch) -> float:
@@ -209,10 +265,9 @@ def frame_powers_iq(iq: npt.NDArray[Any], welch: Welch, remove_mean: bool = True
     norm = np.float32(_norm(welch))
     for start in range(0, views.shape[0], chunk):
         part = (views[start : start + chunk] - mean) * w
-        spec = _fft(part.astype(np.complex64, copy=False))
-        p = spec.real * spec.real
-        p += spec.imag * spec.imag
-        out[start : start + part.shape[0]] = p * norm
+        dst = out[start : start + part.shape[0]]
+        _power_into(_fft(part.astype(np.complex64, copy=False)), dst)
+        dst *= norm
     return out
 
 
@@ -239,18 +294,48 @@ def window_mean(power: npt.NDArray[Any], width: int, axis: int = -1) -> F32Array
     n = p.shape[-1]
     if width > n:
         raise ValueError(f"window {width} wider than the {n} bins")
-    csum = np.concatenate(
-        (np.zeros((*p.shape[:-1], 1), dtype=np.float64), np.cumsum(p, axis=-1, dtype=np.float64)),
-        axis=-1,
-    )
-    start = np.clip(np.arange(n) - width // 2, 0, n - width)
-    out = (csum[..., start + width] - csum[..., start]) / width
-    return np.moveaxis(out.astype(np.float32), -1, axis)
+    # Output i averages the window starting at clip(i - width//2, 0, n - width): the
+    # windows in order in the middle, the first and last repeated at the edges.
+    count, half = n - width + 1, width // 2
+    out = np.empty(p.shape, dtype=np.float32)
+    middle = out[..., half : half + count]
+    np.divide(_sliding_sums(p.astype(np.float64), width), width, out=middle, casting="same_kind")
+    out[..., :half] = middle[..., :1]
+    out[..., half + count :] = middle[..., -1:]
+    return np.moveaxis(out, -1, axis)
+
+
+def _sliding_sums(x: FloatArray, width: int) -> FloatArray:
+    """Sums of every `width` consecutive values along the last axis (n - width + 1 of them).
+
+    From sums over power-of-two widths, each the pairwise sum of the one before, added at
+    the offsets of `width`'s binary digits: log2(width) contiguous adds, none of the
+    cancellation of differences of a running sum.
+    """
+    count = x.shape[-1] - width + 1
+    parts: list[FloatArray] = []
+    offset, span, power, left = 0, 1, x, width
+    while left:
+        if left & 1:
+            parts.append(power[..., offset : offset + count])
+            offset += span
+        left >>= 1
+        if left:
+            power = power[..., :-span] + power[..., span:]
+            span *= 2
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def to_db(power: npt.ArrayLike, floor: float = 1e-30) -> FloatArray:
     """10·log10(power) with a floor so empty bins stay finite."""
-    return np.asarray(10.0 * np.log10(np.maximum(np.asarray(power, dtype=np.float64), floor)))
+    db = np.array(power, dtype=np.float64)
+    np.maximum(db, floor, out=db)
+    np.log10(db, out=db)
+    db *= 10.0
+    return np.asarray(db)
 
 
 def db_to_lin(db: float) -> float:

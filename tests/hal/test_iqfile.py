@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from device.hal.iqfile import (
+    Encoding,
     IqFileError,
+    decode_complex,
     detect_format,
     open_recording,
     parse_rtl433_name,
@@ -78,6 +80,23 @@ def test_cs8_and_cf32_decode(tmp_path: Path) -> None:
     ]
     np.array([0.5, -0.25, 1.0, 0.0], dtype="<f4").tofile(tmp_path / "b.cf32")
     assert read_iq(tmp_path / "b.cf32").tolist() == [complex(0.5, -0.25), complex(1.0, 0.0)]
+
+
+@pytest.mark.parametrize(("encoding", "dtype", "offset", "scale"),
+                         [("cu8", np.uint8, 1.0, 127.5), ("cs8", np.int8, 0.0, 128.0)])
+def test_byte_decoding_gives_the_convention_for_every_pair(
+    encoding: Encoding, dtype: type, offset: float, scale: float
+) -> None:
+    i, q = np.meshgrid(np.arange(256), np.arange(256))
+    pairs = np.stack([i.ravel(), q.ravel()], axis=1).astype(np.uint8).view(dtype).ravel()
+    iq = decode_complex(pairs, encoding)
+    as_float = pairs.astype(np.float32)
+    assert iq.dtype == np.complex64
+    np.testing.assert_array_equal(iq.real, as_float[0::2] / np.float32(scale) - offset)
+    np.testing.assert_array_equal(iq.imag, as_float[1::2] / np.float32(scale) - offset)
+    # Byte pairs starting at an odd address (a slice of a larger read) decode the same.
+    shifted = np.concatenate([pairs[:1], pairs])[1:]
+    np.testing.assert_array_equal(decode_complex(shifted, encoding), iq)
 
 
 def test_read_raw_slices_without_loading_the_rest(tmp_path: Path) -> None:

@@ -87,3 +87,85 @@ def test_make_welch_rejects_bad_layouts() -> None:
         psd.make_welch(1024, 1.0, 4)
     with pytest.raises(ValueError):
         psd.frame_powers_cu8(np.zeros(100, dtype=np.uint8), psd.make_welch(1024, 0.5, 4))
+
+
+def _reference_frame_powers(raw: np.ndarray, welch: psd.Welch) -> np.ndarray:
+    """|FFT|² of every Hann frame of each hop's bytes, centred bins, in float64 (no offset)."""
+    size = welch.fft_size
+    n = np.arange(size)
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * n / size)) * np.where(n % 2, -1.0, 1.0) / 127.5
+    x = raw[:, 0::2].astype(np.float64) + 1j * raw[:, 1::2].astype(np.float64)
+    out = np.empty((raw.shape[0], welch.frames, size))
+    for j in range(welch.frames):
+        frame = x[:, j * welch.step : j * welch.step + size] * window
+        out[:, j] = np.abs(np.fft.fft(frame, axis=1)) ** 2
+    return out
+
+
+@pytest.mark.parametrize("numpy_only", [False, True])
+def test_frame_power_chunks_match_a_per_frame_reference(numpy_only: bool) -> None:
+    welch = psd.make_welch(64, 0.5, 5)
+    rng = np.random.default_rng(3)
+    raw = rng.integers(0, 256, size=(7, 2 * welch.samples + 10), dtype=np.uint8)
+    expected = _reference_frame_powers(raw, welch)
+    psd.use_numpy_fft(numpy_only)
+    try:
+        for chunk in (1, 3, 7, 50):
+            got = np.empty((7, welch.frames, 64), dtype=np.float32)
+            ends = []
+            for start, stop, powers in psd.frame_power_chunks(raw, welch, chunk):
+                got[start:stop] = powers
+                ends.append(stop)
+            assert ends[-1] == 7 and len(ends) == -(-7 // min(chunk, 7))
+            np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-5 * expected.max())
+        batch = psd.frame_powers_cu8_batch(raw, welch, normalise=False)
+        np.testing.assert_allclose(batch, expected, rtol=2e-5, atol=2e-5 * expected.max())
+    finally:
+        psd.use_numpy_fft(False)
+
+
+def test_interleaved_frame_power_chunks_keep_their_own_buffers() -> None:
+    welch = psd.make_welch(64, 0.5, 4)
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 256, size=(4, 2 * welch.samples), dtype=np.uint8)
+    b = rng.integers(0, 256, size=(4, 2 * welch.samples), dtype=np.uint8)
+    for (_, _, pa), (_, _, pb) in zip(
+        psd.frame_power_chunks(a, welch, 1), psd.frame_power_chunks(b, welch, 1), strict=True
+    ):
+        assert not np.shares_memory(pa, pb)
+        assert not np.array_equal(pa, pb)
+    # Buffers handed back after one run serve the next without changing its results.
+    first = [p.copy() for _, _, p in psd.frame_power_chunks(a, welch, 2)]
+    again = [p.copy() for _, _, p in psd.frame_power_chunks(a, welch, 2)]
+    for x, y in zip(first, again, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_frame_power_chunks_reject_bad_input() -> None:
+    welch = psd.make_welch(64, 0.5, 4)
+    good = np.zeros((2, 2 * welch.samples), dtype=np.uint8)
+    with pytest.raises(ValueError, match="uint8"):
+        next(psd.frame_power_chunks(good.astype(np.int16), welch, 1))
+    with pytest.raises(ValueError, match="samples per hop"):
+        next(psd.frame_power_chunks(good[:, :-4], welch, 1))
+    with pytest.raises(ValueError, match="out must be"):
+        next(psd.frame_power_chunks(good, welch, 1, np.empty((2, 4, 32), dtype=np.float32)))
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 8, 13, 40])
+def test_window_mean_is_the_clamped_window_average_on_any_axis(width: int) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.random((3, 40)).astype(np.float32)
+    expected = np.empty_like(x)
+    for i in range(40):
+        start = min(max(i - width // 2, 0), 40 - width)
+        expected[:, i] = x[:, start : start + width].mean(axis=1)
+    np.testing.assert_allclose(psd.window_mean(x, width), expected, rtol=1e-6)
+    np.testing.assert_allclose(psd.window_mean(x.T, width, axis=0), expected.T, rtol=1e-6)
+
+
+def test_to_db_floors_empty_bins_and_leaves_its_input_alone() -> None:
+    p = np.array([0.0, 1.0, 100.0])
+    np.testing.assert_allclose(psd.to_db(p), [-300.0, 0.0, 20.0])
+    assert p.tolist() == [0.0, 1.0, 100.0]
+    assert float(psd.to_db(1000.0)) == pytest.approx(30.0)
