@@ -210,7 +210,7 @@ def photo_crop(photo: Gray, cam: CameraParams, yaw_deg: float, pitch_deg: float,
         _SCALED[key] = big
     bh, bw = big.shape
     y0 = round((bh - h) / 2 - pitch_deg * ppd)
-    x0 = round((bw - w) / 2 + yaw_deg * ppd)
+    x0 = round((bw - w) / 2 - yaw_deg * ppd)  # turning left (yaw up) moves the room right
     if wrap:
         rows = _mirror_index(np.arange(y0, y0 + h), bh)
         cols = _mirror_index(np.arange(x0, x0 + w), bw)

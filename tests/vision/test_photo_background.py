@@ -1,0 +1,55 @@
+"""Photographs used as room backgrounds (training and bench) move as the room does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from device.sim.geometry import CameraParams, Pose, project, unit_dir
+from models.scenes import photo_crop
+
+
+def shift_between(a: np.ndarray, b: np.ndarray, search: int = 40) -> tuple[int, int]:
+    """(dy, dx) that moves the centre of `a` onto `b` best (sum of absolute differences)."""
+    h, w = a.shape
+    core = a[search:h - search, search:w - search].astype(np.int32)
+    best, arg = None, (0, 0)
+    for dy in range(-search, search + 1, 1):
+        for dx in range(-search, search + 1, 1):
+            cand = b[search + dy:h - search + dy, search + dx:w - search + dx].astype(np.int32)
+            cost = int(np.abs(core - cand).sum())
+            if best is None or cost < best:
+                best, arg = cost, (dy, dx)
+    return arg
+
+
+def geometric_shift(cam: CameraParams, pose_a: Pose, pose_b: Pose) -> tuple[float, float]:
+    far = 50.0 * unit_dir(pose_a.yaw_deg, pose_a.pitch_deg)[None, :]
+    xa, ya, _ = project(far, pose_a, cam)
+    xb, yb, _ = project(far, pose_b, cam)
+    return float(yb[0] - ya[0]), float(xb[0] - xa[0])
+
+
+@pytest.mark.parametrize(("yaw", "pitch"), [(2.0, 0.0), (-2.0, 0.0), (0.0, 2.0), (1.5, -1.5)])
+def test_photo_moves_with_the_room(yaw: float, pitch: float) -> None:
+    cam = CameraParams(width=160, height=120)
+    rng = np.random.default_rng(4)
+    photo = rng.integers(0, 256, (90, 120), dtype=np.uint8).repeat(4, 0).repeat(4, 1)
+    a = photo_crop(photo, cam, 0.0, 0.0, 1.0)
+    b = photo_crop(photo, cam, yaw, pitch, 1.0)
+    gy, gx = geometric_shift(cam, Pose(np.zeros(3), 0.0, 0.0), Pose(np.zeros(3), yaw, pitch))
+    dy, dx = shift_between(a, b, search=12)
+    assert abs(dy - gy) <= 1.0 and abs(dx - gx) <= 1.0, ((dy, dx), (gy, gx))
+
+
+def test_wrapped_photo_keeps_moving_past_its_edge() -> None:
+    cam = CameraParams(width=160, height=120)
+    rng = np.random.default_rng(5)
+    photo = rng.integers(0, 256, (60, 80), dtype=np.uint8).repeat(2, 0).repeat(2, 1)
+    a = photo_crop(photo, cam, 30.0, 0.0, 1.0, wrap=True)
+    b = photo_crop(photo, cam, 31.0, 0.0, 1.0, wrap=True)
+    _, gx = geometric_shift(cam, Pose(np.zeros(3), 30.0, 0.0), Pose(np.zeros(3), 31.0, 0.0))
+    dy, dx = shift_between(a, b, search=6)
+    assert dy == 0 and abs(dx - gx) <= 1.0
+    clamped = [photo_crop(photo, cam, y, 0.0, 1.0) for y in (30.0, 31.0)]
+    assert np.array_equal(*clamped)  # without wrap the view stops at the photo's edge
