@@ -135,14 +135,19 @@ class Tracker:
         r2 = p.track_radius_px ** 2
         for det in usable:
             sx, sy = det.x + ox, det.y + oy
-            best, best_cost = None, 1.0
+            best: Track | None = None
+            best_key = (math.inf, 0)
             for tr in self.tracks:
                 px, py = self._predict(tr, on_index)
-                # A young track does not know its drift yet: it accepts twice as far.
-                gate2 = r2 * (4.0 if tr.hits < 2 else 1.0)
-                cost = ((px - sx) ** 2 + (py - sy) ** 2) / gate2
-                if cost <= best_cost:
-                    best, best_cost = tr, cost
+                d2 = (px - sx) ** 2 + (py - sy) ** 2
+                # A young track does not know its drift yet: it accepts twice as far. The
+                # nearest prediction wins (a wider gate is no reason to win), the longer
+                # track on a tie.
+                if d2 > r2 * (4.0 if tr.hits < 2 else 1.0):
+                    continue
+                key = (d2, -tr.hits)
+                if key < best_key:
+                    best, best_key = tr, key
             if best is None:
                 if len(self.tracks) >= p.max_tracks:
                     continue

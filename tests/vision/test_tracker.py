@@ -137,3 +137,16 @@ def test_dim_off_spot_under_a_bright_glint_is_not_a_self_lit_source() -> None:
         found += tr.update(k, k * 0.1, [glint], (0.0, 0.0), FRAME)
     assert tr.tracks[0].off_sightings == 0
     assert found, "a steady bright glint over a dim OFF speck must be confirmed"
+
+
+def test_nearer_established_track_keeps_its_glint_from_a_young_one() -> None:
+    """A one-hit track's wider gate must not let it take a glint that sits nearer another."""
+    tr = Tracker(TrackParams(confirm_cycles=3, track_radius_px=20.0))
+    for k in range(2):  # the lens track: two hits at (300, 100)
+        tr.update(k, k * 0.1, [det(300, 100)], (0.0, 0.0), FRAME)
+    # a stray spot starts a young track 30 px below it
+    tr.update(2, 0.2, [det(300, 100), det(300, 130, score=0.3)], (0.0, 0.0), FRAME)
+    lens = next(t for t in tr.tracks if t.hits == 3)
+    # the glint moves 12 px towards the stray track: 12 px from its own, 18 px from the stray
+    tr.update(3, 0.3, [det(300, 112)], (0.0, 0.0), FRAME)
+    assert lens.hits == 4
