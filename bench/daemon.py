@@ -1,10 +1,15 @@
 """Daemon figures on a simulated 2-minute sweep: peak RSS, CPU share, READY time, and the
 latency from a detector's finding to the buzzer sounding.
 
-    .venv/bin/python bench/daemon.py [--scenario NAME] [--duration S] [--json]
+    .venv/bin/python bench/daemon.py [--scenario NAME] [--duration S] [--json] [--trace N]
 
 CPU share is process CPU seconds per simulated second: the fraction of one core the device
 needs to keep up with a real-time sweep on this machine (a Pi 4 core is ~5-8x slower).
+Peak RSS is the process high-water mark (getrusage), imports included (~65 MB of it).
+
+`--trace N` adds `top_allocators`: the N source lines holding the most Python-allocated
+memory (numpy arrays included) at the traced peak. Tracing slows the run about threefold
+and adds its own memory, so the other figures of a traced run are not comparable.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
+import tracemalloc
 from typing import Any
 
 from device.app import Daemon
@@ -87,14 +94,63 @@ def run(scenario: str, duration_s: float, seed: int) -> dict[str, Any]:
     }
 
 
+class PeakTracer:
+    """Snapshots of tracemalloc whenever the traced total reaches a new high (polled)."""
+
+    POLL_S = 0.05
+    RISE = 1.02  # a new snapshot only for a rise of 2 %: snapshots are slow
+
+    def __init__(self) -> None:
+        self._best = 0
+        self._snapshot: tracemalloc.Snapshot | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="peak-tracer", daemon=True)
+
+    def __enter__(self) -> PeakTracer:
+        tracemalloc.start()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        tracemalloc.stop()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.POLL_S):
+            current, _ = tracemalloc.get_traced_memory()
+            if current > self._best * self.RISE:
+                self._best = current
+                self._snapshot = tracemalloc.take_snapshot()
+
+    def top(self, n: int) -> list[str]:
+        """The n source lines holding the most at the traced peak, as 'MB file:line'."""
+        if self._snapshot is None:
+            return []
+        snap = self._snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        return [
+            f"{stat.size / 2**20:.1f} MB {stat.traceback[0].filename}:{stat.traceback[0].lineno}"
+            for stat in snap.statistics("lineno")[:n]
+        ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="clock_camera_video_tx")
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--trace", type=int, default=0, metavar="N",
+                        help="also list the N biggest allocation sites at the traced peak")
     args = parser.parse_args()
-    figures = run(args.scenario, args.duration, args.seed)
+    if args.trace < 0:
+        parser.error("--trace needs a count of allocation sites (0 = no tracing)")
+    if args.trace:
+        with PeakTracer() as tracer:
+            figures = run(args.scenario, args.duration, args.seed)
+        figures["top_allocators"] = tracer.top(args.trace)
+    else:
+        figures = run(args.scenario, args.duration, args.seed)
     if args.json:
         print(json.dumps(figures, sort_keys=True))
     else:

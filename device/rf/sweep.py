@@ -27,12 +27,25 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Hop:
-    """One retune: where to tune and which FFT bins go where in the stitched spectrum."""
+    """One retune: where to tune and which FFT bins go where in the stitched spectrum.
+
+    The bins are kept as runs (a hop's kept band, split by its DC notch and by bins an
+    earlier hop owns): a few numbers per hop instead of two indices per bin.
+    """
 
     index: int
     center_hz: float
-    src_bins: IntArray = field(repr=False)  # centred FFT bin indices taken from this hop
-    dst: IntArray = field(repr=False)  # their positions in the plan's grid
+    runs: IntArray = field(repr=False)  # (runs, 3): first FFT bin, first grid position, length
+
+    @property
+    def src_bins(self) -> IntArray:
+        """Centred FFT bin indices taken from this hop."""
+        return _expand(self.runs[:, 0], self.runs[:, 2])
+
+    @property
+    def dst(self) -> IntArray:
+        """Positions in the plan's grid of `src_bins`."""
+        return _expand(self.runs[:, 1], self.runs[:, 2])
 
 
 @dataclass(frozen=True)
@@ -67,12 +80,11 @@ class SweepPlan:
         return len(self.hops) * (retune_s + samples_per_hop / self.rate_sps)
 
     @functools.cached_property
-    def gather(self) -> tuple[IntArray, IntArray, IntArray]:
-        """(hop rows, FFT bins, grid positions) of every measured bin, for one-shot stitching."""
-        rows = np.concatenate([np.full(h.dst.size, h.index, dtype=np.int64) for h in self.hops])
-        cols = np.concatenate([h.src_bins for h in self.hops])
-        dst = np.concatenate([h.dst for h in self.hops])
-        return rows, cols, dst
+    def runs(self) -> list[tuple[int, int, int, int]]:
+        """(hop, first FFT bin, first grid position, length) of every run of measured bins."""
+        return [
+            (h.index, int(src), int(dst), int(n)) for h in self.hops for src, dst, n in h.runs
+        ]
 
     @functools.cached_property
     def fill(self) -> tuple[IntArray, IntArray, FloatArray]:
@@ -180,8 +192,19 @@ def _assign(
         if pos.size == 0:
             continue
         owned[pos] = True
-        hops.append(Hop(len(hops), center * bin_hz, src, pos))
+        cut = np.flatnonzero((np.diff(src) != 1) | (np.diff(pos) != 1)) + 1
+        first = np.concatenate([[0], cut])
+        length = np.diff(np.append(first, src.size))
+        runs = np.stack([src[first], pos[first], length], axis=1).astype(np.int64)
+        hops.append(Hop(len(hops), center * bin_hz, runs))
     return hops
+
+
+def _expand(starts: IntArray, lengths: IntArray) -> IntArray:
+    """Runs (start, length) -> the indices they cover, in order."""
+    total = int(lengths.sum())
+    before = np.cumsum(lengths) - lengths  # output index where each run begins
+    return np.asarray(np.arange(total) + np.repeat(starts - before, lengths), dtype=np.int64)
 
 
 def stitch(plan: SweepPlan, hop_rows: npt.NDArray[np.floating]) -> FloatArray:
@@ -191,8 +214,8 @@ def stitch(plan: SweepPlan, hop_rows: npt.NDArray[np.floating]) -> FloatArray:
             f"expected {(len(plan.hops), plan.fft_size)} hop rows, got {hop_rows.shape}"
         )
     out = np.empty(plan.grid_k.size, dtype=np.float64)
-    rows, cols, dst = plan.gather
-    out[dst] = hop_rows[rows, cols]
+    for row, col, pos, n in plan.runs:  # a few hundred slice copies beat a per-bin gather
+        out[pos : pos + n] = hop_rows[row, col : col + n]
     if plan.missing.size:
         left, right, weight = plan.fill
         out[plan.missing] = out[left] * (1.0 - weight) + out[right] * weight

@@ -175,6 +175,9 @@ class RfWorker:
     def _finish_sweep(self) -> None:
         buf = self._buffer
         plan = buf.plan
+        # The previous sweep's detection is replaced below: let it go before this one is
+        # built rather than holding two sweeps of per-bin arrays at once.
+        self.last_detection = None
         if self.sdr.gain_db != self._floor_gain_db:
             self.floor.reset()
             self._floor_gain_db = self.sdr.gain_db

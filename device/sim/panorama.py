@@ -5,7 +5,8 @@ Each place the person stands (the door, each station) gets one panorama: rows ar
 matching the camera's focal length. A frame's background is then two cheap gathers from it
 (columns, rows) with the pinhole's tangent mapping; small objects are drawn per frame on top.
 The room is ray-cast at half resolution and upsampled, which keeps a panorama to a fraction
-of a second.
+of a second. Both passes run over bands of rows: a panorama is a few MB of bytes, but a
+whole one in float rays and hit points would be a hundred.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ I64 = npt.NDArray[np.int64]
 LIGHT_DIR = np.array([0.3, 0.5, 0.81], np.float32)  # faces shade differently: edges stay visible
 NOISE_PX = 256  # side of the tileable noise image the textures sample
 GRAIN = 0.04  # fine multiplicative grain added at full resolution
+BAND_PX = 1 << 15  # rays (half resolution) per band: a few 100 kB per float array
+
+Picture = tuple[int, float, float, float, float, float]  # wall, centre x/z, half w/h, tone
 
 
 @dataclass(frozen=True)
@@ -97,14 +101,21 @@ def build_panorama(
     el = (el_hi - (np.arange(rows) + 0.5) / half).astype(np.float32)
     rng = np.random.default_rng([seed, 0xA1BED0])
     noise = _noise_image(rng)
-    albedo = _albedo(geom, centre_m.astype(np.float32), az, el, noise, rng, door_m)
-    full = _upsample2(albedo)
-    grain = noise[
-        np.arange(full.shape[0])[:, None] % NOISE_PX,
-        (np.arange(full.shape[1]) * 7)[None, :] % NOISE_PX,
-    ]
-    full *= 1 + GRAIN * grain
-    pixels = np.clip(full * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    pictures = _picture_layout(geom, rng)
+    origin = centre_m.astype(np.float32)
+    band = max(1, BAND_PX // cols)
+    pixels = np.empty((2 * rows, 2 * cols), np.uint8)
+    grain_cols = (np.arange(2 * cols) * 7)[None, :] % NOISE_PX
+    for r0 in range(0, rows, band):
+        r1 = min(rows, r0 + band)
+        # one row more than the band: the last upsampled row blends towards the next band
+        lo_res = _albedo(geom, origin, az, el[r0 : r1 + 1], noise, pictures, door_m)
+        full = _upsample2(lo_res[: r1 - r0], lo_res[-1] if r1 < rows else None)
+        full *= 1 + GRAIN * noise[np.arange(2 * r0, 2 * r1)[:, None] % NOISE_PX, grain_cols]
+        full *= 255.0
+        full += 0.5
+        np.clip(full, 0, 255, out=full)
+        pixels[2 * r0 : 2 * r1] = full
     return Panorama(pixels, az_hi, el_hi, ppd, centre_m)
 
 
@@ -118,12 +129,15 @@ def _noise_image(rng: np.random.Generator) -> F32:
     return smooth.astype(np.float32)
 
 
-def _upsample2(a: F32) -> F32:
-    """Double both dimensions with linear interpolation."""
+def _upsample2(a: F32, below: F32 | None) -> F32:
+    """Double both dimensions of a band of rows with linear interpolation.
+
+    `below` is the row under the band (None at the bottom edge, which is repeated).
+    """
     rows = np.empty((a.shape[0] * 2, a.shape[1]), np.float32)
     rows[0::2] = a
     rows[1:-1:2] = 0.5 * (a[:-1] + a[1:])
-    rows[-1] = a[-1]
+    rows[-1] = a[-1] if below is None else 0.5 * (a[-1] + below)
     out = np.empty((rows.shape[0], a.shape[1] * 2), np.float32)
     out[:, 0::2] = rows
     out[:, 1:-1:2] = 0.5 * (rows[:, :-1] + rows[:, 1:])
@@ -144,9 +158,10 @@ def _albedo(
     az: F32,
     el: F32,
     noise: F32,
-    rng: np.random.Generator,
+    pictures: list[Picture],
     door_m: tuple[float, ...] | None,
 ) -> F32:
+    """Albedo of the rays at azimuths `az` (columns) and elevations `el` (rows)."""
     dirs = unit_dirs(az[None, :], el[:, None]).astype(np.float32)
     hits = geom.raycast(centre, dirs, cull=True)
     p = hits.points.astype(np.float32)
@@ -162,7 +177,7 @@ def _albedo(
     walls = surf < 4
     out[walls] *= (1 + 0.04 * np.sign(np.sin(horiz * np.float32(2 * math.pi / 0.25))))[walls]
     out[walls & (pz < 0.1)] = 0.25  # skirting board
-    _pictures(out, geom, surf, horiz, pz, noise, rng)
+    _pictures(out, pictures, surf, horiz, pz, noise)
     if door_m is not None:  # the door the person came in by, on the nearest wall
         wall, along = _nearest_wall(geom.size, door_m)
         on = (surf == wall) & (np.abs(horiz - along) < 0.45) & (pz < 2.05)
@@ -177,22 +192,23 @@ def _albedo(
     return np.clip(out * shade, 0.0, 1.0).astype(np.float32)
 
 
-def _pictures(
-    out: F32,
-    geom: RoomGeometry,
-    surf: I64,
-    horiz: F32,
-    pz: F32,
-    noise: F32,
-    rng: np.random.Generator,
-) -> None:
+def _picture_layout(geom: RoomGeometry, rng: np.random.Generator) -> list[Picture]:
     """A few framed pictures on the walls: texture the motion estimator can lock onto."""
+    out: list[Picture] = []
     for _ in range(int(rng.integers(4, 8))):
         wall = int(rng.integers(0, 4))
         wlen = float(geom.size[1] if wall < 2 else geom.size[0])
         cx, cz = rng.uniform(0.4, max(wlen - 0.4, 0.5)), rng.uniform(1.1, 1.8)
         hw, hh = rng.uniform(0.12, 0.35), rng.uniform(0.1, 0.3)
-        inner = rng.uniform(0.15, 0.85)
+        out.append((wall, cx, cz, hw, hh, rng.uniform(0.15, 0.85)))
+    return out
+
+
+def _pictures(
+    out: F32, pictures: list[Picture], surf: I64, horiz: F32, pz: F32, noise: F32
+) -> None:
+    """Paint the pictures (a dark frame round a textured inside) where the rays hit them."""
+    for wall, cx, cz, hw, hh, inner in pictures:
         on = (surf == wall) & (np.abs(horiz - cx) < hw) & (np.abs(pz - cz) < hh)
         if not np.any(on):
             continue

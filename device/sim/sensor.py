@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from device.sim.geometry import CameraParams
-from device.sim.noise import gaussian_image
+from device.sim.noise import POOL_SCALE, gaussian_image
 
 F32 = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
@@ -31,8 +31,10 @@ def expose(img: F32, cam: CameraParams, rng: np.random.Generator) -> U8:
     """Shot + read noise, random-telegraph blips, 8-bit rounding and clipping."""
     dn_per_e = SENSOR.dn_per_e_gain1 * cam.analogue_gain
     read_dn = SENSOR.read_noise_e * dn_per_e
-    sigma = np.multiply(img, np.float32(dn_per_e))
-    sigma += np.float32(read_dn * read_dn)
+    # sigma / POOL_SCALE: the noise field comes as int16 multiples of 1 / POOL_SCALE
+    var_scale = 1.0 / (POOL_SCALE * POOL_SCALE)
+    sigma = np.multiply(img, np.float32(dn_per_e * var_scale))
+    sigma += np.float32(read_dn * read_dn * var_scale)
     np.sqrt(sigma, out=sigma)
     sigma *= gaussian_image(rng, cam.height, cam.width)
     img += sigma

@@ -7,9 +7,9 @@ drawn from `seed`, so the same seed gives the same frames and IQ bytes.
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar, cast
@@ -27,6 +27,7 @@ from device.sim.scenario_model import Faceted, Lamp, PlasticBag
 F64 = npt.NDArray[np.float64]
 T = TypeVar("T")
 
+PANORAMAS_KEPT = 2  # a frame blends at most two standing places; a revisited one is rebuilt
 PANORAMA_MARGIN_DEG = 6.0  # jitter and motion blur beyond the nominal view range
 CRINKLE_DEPTH_M = 0.01  # a crumpled bag's facets sit up to this far off its mean plane
 
@@ -82,7 +83,7 @@ class World:
             for i, d in enumerate(scenario.distractors)
             if isinstance(d, Faceted)
         }
-        self._panoramas: dict[tuple[int, int], Panorama] = {}
+        self._panoramas: OrderedDict[tuple[int, CameraParams], Panorama] = OrderedDict()
         self._static: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -107,17 +108,26 @@ class World:
         return self.path.places(t_s)
 
     def panorama(self, place: int, cam: CameraParams) -> Panorama:
-        """The background panorama of a standing place for this camera (built once, cached)."""
-        ppd = cam.fx * math.pi / 180.0
-        key = (place, round(ppd * 1000))
+        """The background panorama of a standing place for this camera.
+
+        The last PANORAMAS_KEPT used are kept; the one used longest ago is let go before
+        another is built, so a room with many stations never holds them all at once.
+        """
+        key = (place, cam)
         with self._lock:
             pano = self._panoramas.get(key)
-            if pano is None:
-                pano = _shared_panorama(self, place, cam, ppd)
-                self._panoramas[key] = pano
+            if pano is not None:
+                self._panoramas.move_to_end(key)
+                return pano
+            while len(self._panoramas) >= PANORAMAS_KEPT:
+                (old_place, old_cam), _ = self._panoramas.popitem(last=False)
+                _forget_shared(self, old_place, old_cam)
+            pano = _shared_panorama(self, place, cam)
+            self._panoramas[key] = pano
             return pano
 
-    def _build_panorama(self, place: int, cam: CameraParams, ppd: float) -> Panorama:
+    def _build_panorama(self, place: int, cam: CameraParams) -> Panorama:
+        ppd = cam.fx * math.pi / 180.0  # the panorama's pixels are the camera's
         yaw_lo, yaw_hi, pitch_lo, pitch_hi = self.path.view_ranges()[place]
         sw = self.scenario.sweep
         margin = PANORAMA_MARGIN_DEG + 3 * sw.jitter_deg
@@ -175,17 +185,37 @@ class World:
         return out
 
 
-@functools.lru_cache(maxsize=24)
-def _panorama_for(
-    scenario: Scenario, seed: int, place: int, cam: CameraParams, ppd: float
-) -> Panorama:
-    return World(scenario, seed)._build_panorama(place, cam, ppd)
+SHARED_PANORAMAS = 24  # built panoramas kept for other worlds built alike
+_SHARED: OrderedDict[tuple[Any, ...], Panorama] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
 
 
-def _shared_panorama(world: World, place: int, cam: CameraParams, ppd: float) -> Panorama:
+def _shared_key(world: World, place: int, cam: CameraParams) -> tuple[Any, ...]:
+    return (world.scenario, world.seed, place, cam)
+
+
+def _shared_panorama(world: World, place: int, cam: CameraParams) -> Panorama:
     """Panoramas are a pure function of (scenario, seed, place, camera): share them between
     worlds built alike (tests and benchmarks build many)."""
-    return _panorama_for(world.scenario, world.seed, place, cam, ppd)
+    key = _shared_key(world, place, cam)
+    with _SHARED_LOCK:
+        pano = _SHARED.get(key)
+        if pano is not None:
+            _SHARED.move_to_end(key)
+            return pano
+    pano = world._build_panorama(place, cam)
+    with _SHARED_LOCK:
+        _SHARED[key] = pano
+        while len(_SHARED) > SHARED_PANORAMAS:
+            _SHARED.popitem(last=False)
+    return pano
+
+
+def _forget_shared(world: World, place: int, cam: CameraParams) -> None:
+    """A world let this panorama go: keep it alive for no one (another world that holds it
+    keeps its own reference)."""
+    with _SHARED_LOCK:
+        _SHARED.pop(_shared_key(world, place, cam), None)
 
 
 def _make_facets(d: Faceted, seed: int, index: int) -> Facets:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 
 from device.sim.pose import DOOR
@@ -57,3 +60,18 @@ def test_visible_lenses_reports_image_position_and_angle() -> None:
         assert 0 <= v.x_px < 640 and 0 <= v.y_px < 480 and 0 < v.distance_m < 3
     small = w.visible_lenses(views[0][0], SMALL_CAM)
     assert small and small[0].x_px < 320
+
+
+def test_world_lets_old_panoramas_go_and_rebuilds_them_alike() -> None:
+    world = World(load_scenario("clock_camera_video_tx"), 4242, SMALL_CAM)
+    first = world.panorama(DOOR, SMALL_CAM)
+    door_pixels = first.pixels.copy()
+    released = weakref.ref(first)
+    del first
+    second = world.panorama(0, SMALL_CAM)
+    world.panorama(1, SMALL_CAM)
+    gc.collect()
+    assert released() is None  # a room's stations are never all held at once
+    assert world.panorama(1, SMALL_CAM) is world.panorama(1, SMALL_CAM)  # recent: reused
+    assert np.array_equal(world.panorama(DOOR, SMALL_CAM).pixels, door_pixels)
+    assert world.panorama(0, SMALL_CAM) is not second  # evicted by the door's rebuild
