@@ -272,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load()
     classifier = GlintClassifier(resolve_model_path(cfg.vision.model_path), 1, cfg.vision.patch_px)
     photos = held_out_photos()
+    if not photos:
+        print("note: scikit-image is not installed, so every trial uses the room's own texture "
+              "(pip install -e '.[train]' adds the held-out photographs)", file=sys.stderr)
     started = time.perf_counter()
     trials = [trial(cfg, classifier, *cond, k, photos)
               for k, cond in enumerate(trial_grid(args.quick))]
@@ -324,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
           f"90% {out['latency_p90_s']} s, smoke-detector sweep {sweep_lat} (target <= 0.5 s)")
     print(f"throughput: {tp['pairs_per_s']} pairs/s at 640x480 ({tp['ms_per_pair']} ms/pair, "
           f"{tp['candidates_per_pair']} candidates/pair; target >= 300)")
-    print(f"({out['trials']} trials, {len(clean) + len(lens_sweeps)} sweeps, {out['wall_s']} s)")
+    print(f"({out['trials']} trials over {out['background']}, {len(clean) + len(lens_sweeps)} "
+          f"sweeps, {out['wall_s']} s)")
     return 0
 
 
