@@ -8,6 +8,7 @@ real one behave the same.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -58,6 +59,9 @@ SENSITIVITY_SCALE = {1: 1.25, 2: 1.1, 3: 1.0, 4: 0.9, 5: 0.8}
 RF_ALONE_CAP = 0.6
 # An RF emitter that grows while a lens is tracked raises the lens confidence by this much.
 RF_CORROBORATION_BONUS = 0.15
+# Growth reports kept per emitter (a day-long session must not grow without bound; a few
+# minutes of sweeps is what corroboration looks back on).
+GROWTH_HISTORY = 256
 
 
 @dataclass
@@ -68,7 +72,7 @@ class Evidence:
     lens: dict[int, LensFinding] = field(default_factory=dict)
     rf: dict[int, RfFinding] = field(default_factory=dict)
     lens_seen_s: dict[int, tuple[float, float]] = field(default_factory=dict)
-    growing_s: dict[int, list[float]] = field(default_factory=dict)
+    growing_s: dict[int, deque[float]] = field(default_factory=dict)
 
     def add(self, finding: LensFinding | RfFinding) -> None:
         if isinstance(finding, LensFinding):
@@ -84,7 +88,7 @@ class Evidence:
         if old_rf is None or finding.confidence >= old_rf.confidence:
             self.rf[key] = finding
         if finding.novelty == "growing":
-            self.growing_s.setdefault(key, []).append(finding.t_s)
+            self.growing_s.setdefault(key, deque(maxlen=GROWTH_HISTORY)).append(finding.t_s)
 
     def corroborated(self, track_id: int, window_s: float) -> bool:
         """Did an emitter grow while this lens track was in view (within `window_s`)?"""
