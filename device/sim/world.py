@@ -83,9 +83,7 @@ class World:
             for i, d in enumerate(scenario.distractors)
             if isinstance(d, Faceted)
         }
-        self._panoramas: OrderedDict[tuple[int, CameraParams], Panorama] = OrderedDict()
         self._static: dict[str, Any] = {}
-        self._lock = threading.Lock()
 
     def static(self, key: str, build: Callable[[], T]) -> T:
         """Memoised per-world value (object outlines, axes): computed once, read every frame."""
@@ -110,20 +108,21 @@ class World:
     def panorama(self, place: int, cam: CameraParams) -> Panorama:
         """The background panorama of a standing place for this camera.
 
-        The last PANORAMAS_KEPT used are kept; the one used longest ago is let go before
-        another is built, so a room with many stations never holds them all at once.
+        Panoramas are a pure function of (scenario, seed, place, camera), so worlds built
+        alike share them (tests and benchmarks build many). Only the PANORAMAS_KEPT used
+        last are kept, process-wide; the one used longest ago is let go before another is
+        built, so a room with many stations never holds them all at once.
         """
-        key = (place, cam)
-        with self._lock:
-            pano = self._panoramas.get(key)
+        key = (self.scenario, self.seed, place, cam)
+        with _PANORAMAS_LOCK:
+            pano = _PANORAMAS.get(key)
             if pano is not None:
-                self._panoramas.move_to_end(key)
+                _PANORAMAS.move_to_end(key)
                 return pano
-            while len(self._panoramas) >= PANORAMAS_KEPT:
-                (old_place, old_cam), _ = self._panoramas.popitem(last=False)
-                _forget_shared(self, old_place, old_cam)
-            pano = _shared_panorama(self, place, cam)
-            self._panoramas[key] = pano
+            while len(_PANORAMAS) >= PANORAMAS_KEPT:
+                _PANORAMAS.popitem(last=False)
+            pano = self._build_panorama(place, cam)
+            _PANORAMAS[key] = pano
             return pano
 
     def _build_panorama(self, place: int, cam: CameraParams) -> Panorama:
@@ -185,37 +184,8 @@ class World:
         return out
 
 
-SHARED_PANORAMAS = 24  # built panoramas kept for other worlds built alike
-_SHARED: OrderedDict[tuple[Any, ...], Panorama] = OrderedDict()
-_SHARED_LOCK = threading.Lock()
-
-
-def _shared_key(world: World, place: int, cam: CameraParams) -> tuple[Any, ...]:
-    return (world.scenario, world.seed, place, cam)
-
-
-def _shared_panorama(world: World, place: int, cam: CameraParams) -> Panorama:
-    """Panoramas are a pure function of (scenario, seed, place, camera): share them between
-    worlds built alike (tests and benchmarks build many)."""
-    key = _shared_key(world, place, cam)
-    with _SHARED_LOCK:
-        pano = _SHARED.get(key)
-        if pano is not None:
-            _SHARED.move_to_end(key)
-            return pano
-    pano = world._build_panorama(place, cam)
-    with _SHARED_LOCK:
-        _SHARED[key] = pano
-        while len(_SHARED) > SHARED_PANORAMAS:
-            _SHARED.popitem(last=False)
-    return pano
-
-
-def _forget_shared(world: World, place: int, cam: CameraParams) -> None:
-    """A world let this panorama go: keep it alive for no one (another world that holds it
-    keeps its own reference)."""
-    with _SHARED_LOCK:
-        _SHARED.pop(_shared_key(world, place, cam), None)
+_PANORAMAS: OrderedDict[tuple[Any, ...], Panorama] = OrderedDict()
+_PANORAMAS_LOCK = threading.Lock()
 
 
 def _make_facets(d: Faceted, seed: int, index: int) -> Facets:
