@@ -68,6 +68,16 @@ class IrRing(Protocol):
 
 
 @runtime_checkable
+class TimedRing(IrRing, Protocol):
+    """A ring that can switch at a set instant: between two frames' exposures, so no frame
+    sees the transition and every frame is usable."""
+
+    def set_at(self, on: bool, at_s: float) -> bool:
+        """Switch at device time `at_s`; False (nothing scheduled) when that is too soon."""
+        ...
+
+
+@runtime_checkable
 class Sdr(Protocol):
     """An RTL-SDR-like receiver: tune, fixed rate, manual gain, raw uint8 IQ."""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from device.clock import VirtualClock
 from device.hal.base import BackendUnavailable, ButtonHandler, ButtonName, PartError, PressKind
 
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 RING_PWM_HZ = 2000.0
 # Ring transitions kept for the frame/ring sync: ~5 min of toggling at 15 Hz, bounded memory.
 RING_HISTORY = 4096
+# A switch scheduled closer than this to now is refused: the scheduler thread would not wake
+# in time (Linux timer slack plus a Python thread switch stay well under a millisecond).
+RING_LEAD_S = 0.002
 # Contact bounce of small tactile switches settles within ~5-10 ms; 20 ms leaves margin
 # and is far below the quickest deliberate press.
 BUTTON_BOUNCE_S = 0.02
@@ -146,6 +150,10 @@ class GpioRing(_Part):
         self._level = brightness if pwm else 1.0
         self._on = False
         self._log: deque[tuple[float, bool]] = deque([(clock.now(), False)], maxlen=history)
+        self._pending: deque[tuple[float, bool]] = deque()
+        self._wake = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._virtual = isinstance(clock, VirtualClock)
 
     @classmethod
     def from_config(cls, ctx: BuildContext) -> GpioRing:
@@ -163,11 +171,71 @@ class GpioRing(_Part):
         with self._lock:
             if self._closed:
                 raise PartError("ir_ring", "the ring was closed", "build a new ring")
+            self._cancel_pending()
             if on == self._on:
                 return
-            self._device.value = self._level if on else 0
-            self._on = on
-            self._log.append((self._clock.now(), on))
+            self._write(on, self._clock.now())
+
+    def set_at(self, on: bool, at_s: float) -> bool:
+        """Switch at device time `at_s` (between two exposures); False when that is too soon.
+
+        On a virtual clock there is no real instant to wait for: the switch is logged at
+        `at_s` itself, which is what the simulated camera reads. On the device a scheduler
+        thread sleeps until then and logs the time the pin was actually written.
+        """
+        with self._lock:
+            if self._closed:
+                raise PartError("ir_ring", "the ring was closed", "build a new ring")
+            last = self._pending[-1][0] if self._pending else self._log[-1][0]
+            if at_s < self._clock.now() + RING_LEAD_S or at_s <= last:
+                return False
+            if self._virtual:
+                if on != self._on:
+                    self._write(on, at_s)
+                return True
+            self._pending.append((at_s, on))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run_schedule, name="ir-ring",
+                                                daemon=True)
+                self._thread.start()
+            self._wake.notify()
+            return True
+
+    def _write(self, on: bool, t_s: float) -> None:
+        self._device.value = self._level if on else 0
+        self._on = on
+        self._log.append((t_s, on))
+
+    def _cancel_pending(self) -> None:
+        """Drop scheduled switches (a direct `set` overrides them); caller holds the lock."""
+        self._pending.clear()
+        now = self._clock.now()
+        while len(self._log) > 1 and self._log[-1][0] > now:  # virtual: not yet happened
+            self._log.pop()
+            self._on = self._log[-1][1]
+            self._device.value = self._level if self._on else 0
+
+    def _run_schedule(self) -> None:
+        with self._lock:
+            while not self._closed:
+                if not self._pending:
+                    self._wake.wait()
+                    continue
+                at_s, on = self._pending[0]
+                wait_s = at_s - self._clock.now()
+                if wait_s > 0:
+                    self._wake.wait(wait_s)
+                    continue  # re-check: closed, cancelled or a new first entry
+                self._pending.popleft()
+                if on != self._on:
+                    self._write(on, self._clock.now())
+
+    def close(self) -> None:
+        with self._lock:
+            self._pending.clear()
+        super().close()
+        with self._lock:
+            self._wake.notify_all()  # the scheduler thread sees the ring closed and ends
 
     def transitions(self, since_s: float = 0.0) -> list[tuple[float, bool]]:
         # Called for every frame: walk back from the newest entry, the log is in time order.

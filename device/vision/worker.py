@@ -1,8 +1,12 @@
 """The vision worker: toggles the IR ring in step with frames and turns pairs into findings.
 
 `step()` captures frames until one clean ON/OFF pair has been processed (one ring cycle). The
-ring is toggled after `ring.frames_per_state` clean frames of the commanded state; the frame
-exposed across the toggle is dropped by the sync. Timestamps come from the frames only.
+ring holds each state for `ring.frames_per_state` frames. Where the ring can switch at a set
+instant and the sensor leaves a blanking gap between frames (exposure + readout shorter than
+the frame period), every switch is placed in the middle of a gap, planned two frames ahead:
+no frame sees a transition and all of them are usable. Otherwise the ring is switched as soon
+as a clean frame arrives and the frame exposed across it is dropped by the sync. Timestamps
+come from the frames only.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from device.config import Config
 from device.events import Frame, GlintCandidate
-from device.hal.base import Camera, IrRing, PartError
+from device.hal.base import Camera, IrRing, PartError, TimedRing
 from device.vision.classifier import GlintClassifier, resolve_model_path
 from device.vision.motion import Profiles, Shift, estimate_shift, profiles
 from device.vision.pipeline import PairAnalyzer, PairResult, Scorer
@@ -28,6 +32,12 @@ log = logging.getLogger(__name__)
 # at 30 fps), and consecutive unusable frames after which the ring sync is declared broken.
 MAX_FRAMES_PER_STEP = 12
 MAX_CONSECUTIVE_DROPS = 60
+# A switch planned into the blanking gap may land this far from its instant (timer wake-up
+# on Linux): the gap must hold it with the sync guard on both sides.
+SWITCH_JITTER_S = 0.001
+# How many frames ahead a late worker may still place a switch (the frames before it keep
+# their state) before it falls back to switching at once.
+MAX_PLAN_AHEAD = 4
 MODES = ("sweep", "lens", "rf", "proximity")
 
 
@@ -75,6 +85,10 @@ class VisionWorker:
         self.last_result: PairResult | None = None
         self._commanded = ring.is_on
         self._clean_in_state = 0
+        self._period_s = 1.0 / cfg.camera.fps
+        self._timed_ring = ring if isinstance(ring, TimedRing) else None
+        self._planned_s = -float("inf")  # the latest blanking gap already planned
+        self._held = 0  # frames planned in the commanded state so far
         self._drops_in_row = 0
         self._profiles: dict[int, Profiles] = {}
         self._last_on: tuple[int, float, Profiles] | None = None
@@ -109,7 +123,8 @@ class VisionWorker:
             if self.mode == "rf":
                 return  # lens channel paused: the camera keeps pacing the loop
             state = self.sync.tag(frame)
-            self._toggle_ring(state)
+            if not self._plan_ring(frame):
+                self._toggle_ring(state)
             if state is None:
                 self.stats.dropped += 1
                 self._drops_in_row += 1
@@ -124,6 +139,34 @@ class VisionWorker:
                 self._process(pair)
                 return
 
+    def _plan_ring(self, frame: Frame) -> bool:
+        """Plan the first blanking gap not yet planned that is still ahead (normally the one
+        before the frame after next): keep the ring's state there or switch it.
+
+        False when the ring cannot be timed, the sensor leaves no gap wide enough, or the
+        worker is so far behind that no gap within MAX_PLAN_AHEAD frames is still ahead.
+        """
+        period = self._period_s
+        gap = period - frame.exposure_s  # exposure_s spans every row's exposure
+        ring = self._timed_ring
+        if ring is None or gap < 2 * (self.cfg.vision.sync_guard_s + SWITCH_JITTER_S):
+            return False
+        for ahead in range(2, 2 + MAX_PLAN_AHEAD):
+            at_s = frame.t_start_s + ahead * period - gap / 2
+            if at_s <= self._planned_s + period / 2:
+                continue  # an earlier frame planned this gap: plan the next one
+            if self._held < self.cfg.ring.frames_per_state:
+                self._held += 1  # the next frame keeps the state
+                self._planned_s = at_s
+                return True
+            if ring.set_at(not self._commanded, at_s):
+                self._commanded = not self._commanded
+                self._held = 1
+                self._planned_s = at_s
+                return True
+            # too late for this gap: the frame before the next one keeps the state
+        return False
+
     def _toggle_ring(self, state: bool | None) -> None:
         if state is None or state != self._commanded:
             return
@@ -132,6 +175,7 @@ class VisionWorker:
             self._commanded = not self._commanded
             self.ring.set(self._commanded)
             self._clean_in_state = 0
+            self._held = 1
 
     def _remember(self, frame: Frame, ring_on: bool) -> None:
         """Profiles per clean frame and the accumulated camera motion of ON frames."""

@@ -12,8 +12,16 @@ from typing import Any
 
 import pytest
 
-from device.clock import VirtualClock
-from device.hal.base import BackendUnavailable, Buttons, Buzzer, IrRing, PartError, Vibration
+from device.clock import MonotonicClock, VirtualClock
+from device.hal.base import (
+    BackendUnavailable,
+    Buttons,
+    Buzzer,
+    IrRing,
+    PartError,
+    TimedRing,
+    Vibration,
+)
 from device.hal.gpio import (
     RING_PWM_HZ,
     GpioButtons,
@@ -59,6 +67,39 @@ def test_ring_switches_the_pin_and_logs_transitions_on_the_injected_clock(
         ]
         assert ring.transitions(since_s=100.6) == [(100.75, False), (101.0, True)]
     assert factory.pin(18).state == 0  # closing switches the ring off
+
+
+def test_ring_switch_at_a_set_instant_on_a_virtual_clock(factory: Any, clock: VirtualClock) -> None:
+    with GpioRing(18, factory, clock) as ring:
+        assert isinstance(ring, TimedRing)
+        assert ring.set_at(True, 100.030)
+        assert ring.set_at(False, 100.063)
+        assert not ring.set_at(True, 100.063)  # not after the last planned switch
+        assert not ring.set_at(True, 100.0005)  # too soon to be placed
+        assert ring.transitions(100.01) == [(100.030, True), (100.063, False)]
+        clock.advance(0.040)
+        ring.set(True)  # a direct switch cancels what had not happened yet
+        assert ring.transitions(100.01) == [(100.030, True)]
+        assert ring.is_on
+
+
+def test_ring_switch_at_on_the_real_clock_happens_then(factory: Any) -> None:
+    clock = MonotonicClock()
+    with GpioRing(18, factory, clock) as ring:
+        t0 = clock.now()
+        assert ring.set_at(True, t0 + 0.02)
+        assert ring.set_at(False, t0 + 0.04)
+        assert not ring.is_on  # nothing switched yet
+        deadline = t0 + 2.0
+        while len(ring.transitions(t0)) < 2 and clock.now() < deadline:
+            threading.Event().wait(0.005)
+        log = ring.transitions(t0)
+        assert [on for _, on in log] == [True, False]
+        assert log[0][0] >= t0 + 0.02 and log[1][0] >= t0 + 0.04
+        factory.pin(18).assert_states([False, True, False])
+        assert ring.set_at(True, clock.now() + 5.0)
+    # closing drops the pending switch and ends the scheduler: the pin stays off
+    assert factory.pin(18).state == 0
 
 
 def test_ring_pwm_drives_brightness_as_duty(factory: Any, clock: VirtualClock) -> None:

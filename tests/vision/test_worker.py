@@ -104,6 +104,52 @@ def test_worker_finds_a_lens_and_drops_straddled_frames() -> None:
     assert ons >= 10  # the ring really toggled
 
 
+class TimedFakeRing(FakeRing):
+    """A ring that also switches at a set instant (logged then), like GpioRing."""
+
+    def set_at(self, on: bool, at_s: float) -> bool:
+        if at_s < self.now + 0.002 or at_s <= self.log[-1][0]:
+            return False
+        if on != self._on:
+            self._on = on
+            self.log.append((at_s, on))
+        return True
+
+
+def test_ring_switched_between_exposures_keeps_every_frame() -> None:
+    scene = Scene(ambient=80, ring_gain=20, seed=11, glints=[(60, 90, 150, 1.2)])
+    ring = TimedFakeRing()
+    cam = PipelinedCamera(scene, ring, 60)
+    events: list[object] = []
+    w = VisionWorker(cam, ring, load(), events.append, PeakScorer())
+    _run(w)
+    # Each switch sits in the 3.3 ms gap between one frame's last row and the next's first.
+    switches = [t for t, _ in ring.log[1:]]
+    assert len(switches) >= 50
+    for t in switches:
+        k = int(t // PERIOD_S)
+        assert k * PERIOD_S + WINDOW_S < t < (k + 1) * PERIOD_S
+    # Only the frames before the first switch is planned are in one state; none straddles.
+    assert w.stats.dropped == 0 and w.sync.disagreements == 0
+    assert w.stats.pairs >= 55
+    assert any(isinstance(e, LensFinding) for e in events)
+
+
+def test_a_late_worker_places_the_switch_further_ahead() -> None:
+    ring = TimedFakeRing()
+    cam = PipelinedCamera(Scene(seed=18), ring, 10)
+    w = VisionWorker(cam, ring, load(), lambda e: None, PeakScorer())
+    frame = cam.capture()
+    ring.now = frame.t_start_s + 3.5 * PERIOD_S  # the gaps two and three frames on are past
+    w._held = 1
+    assert w._plan_ring(frame)
+    t, on = ring.log[-1]
+    assert on and 3 * PERIOD_S < t - frame.t_start_s < 4 * PERIOD_S
+    later = cam.capture()
+    ring.now = later.t_start_s + 60 * PERIOD_S  # hopelessly behind: switch at once instead
+    assert not w._plan_ring(later)
+
+
 def test_worker_with_hand_motion() -> None:
     scene = Scene(ambient=120, ring_gain=20, seed=12, glints=[(60, 80, 150, 1.2)])
     w, *_, events = _worker(scene, 80, motion=(5, -8))
