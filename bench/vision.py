@@ -1,6 +1,6 @@
 """Lens-channel benchmark on virtual rooms whose seeds were never used in training.
 
-    .venv/bin/python bench/vision.py [--json] [--quick] [--sweeps N]
+    .venv/bin/python bench/vision.py [--json] [--quick] [--sweeps N] [--config FILE]
 
 1. Trials: one hidden lens at a set distance, off-axis angle, aperture and light level (plus
    random distractors), the device panning across it at 15 deg/s with hand tremor, run
@@ -268,8 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--quick", action="store_true", help="a small grid and one sweep")
     ap.add_argument("--sweeps", type=int, default=2, help="clean-room sweeps (2 min each)")
+    ap.add_argument("--config", type=Path, help="a config file over the defaults (as camsweep)")
     args = ap.parse_args(argv)
-    cfg = load()
+    cfg = load(args.config)
     classifier = GlintClassifier(resolve_model_path(cfg.vision.model_path), 1, cfg.vision.patch_px)
     photos = held_out_photos()
     if not photos:

@@ -128,6 +128,7 @@ class VisionConfig:
     track_max_misses: int = field(metadata=bounded(1, 100))
     min_hit_ratio: float = field(metadata=bounded(0.0, 1.0))
     track_max_off_sightings: int = field(metadata=bounded(0, 100))
+    track_off_share: float = field(metadata=bounded(0.0, 1.0))
     cluster_radius_px: float = field(metadata=bounded(0.0, 200.0))
     max_neighbours: float = field(metadata=bounded(0.0, 100.0))
     finding_refresh_cycles: int = field(metadata=bounded(1, 1000))

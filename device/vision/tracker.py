@@ -44,6 +44,7 @@ class TrackParams:
     vfov_deg: float = 48.8
     max_tracks: int = 64
     max_off_sightings: int = 0
+    off_share: float = 0.0
     max_neighbours: float = 1.0
 
 
@@ -230,7 +231,7 @@ class Tracker:
         p = self.p
         if tr.hits < p.confirm_cycles or tr.mean_score < p.min_score:
             return None
-        if tr.off_sightings > p.max_off_sightings:
+        if tr.off_sightings > p.max_off_sightings + int(p.off_share * tr.hits):
             return None
         if tr.neighbour_sum / tr.hits > p.max_neighbours:
             return None

@@ -49,7 +49,7 @@ def track_params(cfg: Config) -> TrackParams:
         max_misses=v.track_max_misses, min_hit_ratio=v.min_hit_ratio,
         refresh_cycles=v.finding_refresh_cycles, evidence_crop_px=v.evidence_crop_px,
         hfov_deg=v.hfov_deg, vfov_deg=v.vfov_deg, max_off_sightings=v.track_max_off_sightings,
-        max_neighbours=v.max_neighbours,
+        max_neighbours=v.max_neighbours, off_share=v.track_off_share,
     )
 
 

@@ -123,6 +123,27 @@ def test_spot_seen_in_an_off_frame_vetoes_the_track() -> None:
     assert tr.tracks[0].off_sightings == 1
 
 
+def test_one_off_sighting_in_a_long_track_is_forgiven_but_not_a_blinking_source() -> None:
+    """One sighting per ten hits is allowed (`off_share`); a source lit in OFF frames
+    again and again never is."""
+    off = np.full((480, 640), 40, np.uint8)
+    lit = off.copy()
+    lit[99:102, 299:302] = 200
+
+    def run(lit_at: set[int]) -> list[int]:
+        tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0, off_share=0.1,
+                                 refresh_cycles=1))
+        when = []
+        for k in range(14):
+            tr.check_off(k, lit if k in lit_at else off, (0, 0), (0.0, 0.0), 24.0)
+            if tr.update(k, k * 0.1, [det(300, 100)], (0.0, 0.0), FRAME):
+                when.append(k)
+        return when
+
+    assert run({1})[0] == 9  # vetoed until the tenth hit forgives the one sighting
+    assert run({1, 4, 7, 10, 13}) == []
+
+
 def test_dim_off_spot_under_a_bright_glint_is_not_a_self_lit_source() -> None:
     """A housing edge or texture 40 DN above its ring under a 200 DN glint: still a lens."""
     tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0))
