@@ -53,7 +53,13 @@ class RingSync:
 
     def _refresh(self) -> None:
         since = self._log[-1][0] if self._log else 0.0
-        for t, on in self.ring.transitions(since):
+        fresh = self.ring.transitions(since)
+        if self._log and (not fresh or fresh[0] != self._log[-1]):
+            # Our newest entry is gone from the ring's log: it was a planned switch that a
+            # direct set() cancelled before it happened. Read the whole window again.
+            self._log = list(self.ring.transitions(self._log[0][0]))
+            return
+        for t, on in fresh:
             if self._log and (t < self._log[-1][0] or (t, on) == self._log[-1]):
                 continue  # `transitions` includes entries at `since`, already logged
             self._log.append((t, on))

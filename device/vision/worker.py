@@ -111,8 +111,9 @@ class VisionWorker:
             raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
         self.mode = mode
         if mode == "rf":
-            self.ring.set(False)
+            self.ring.set(False)  # also cancels the switches planned ahead
             self._commanded = False
+            self._planned_s = -float("inf")
             self.pairs.reset()
 
     def step(self) -> None:

@@ -114,3 +114,25 @@ def test_pair_builder_refuses_frames_too_far_apart() -> None:
     pb = PairBuilder(max_gap_s=0.05)
     pb.push(_frame(0, 0.0), False)
     assert pb.push(_frame(1, 0.5), True) is None
+
+
+def test_ring_sync_follows_a_planned_switch_that_was_cancelled() -> None:
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from device.clock import VirtualClock
+    from device.hal.gpio import GpioRing
+
+    clock = VirtualClock(100.0)
+    factory = MockFactory(pin_class=MockPWMPin)
+    try:
+        with GpioRing(18, factory, clock) as ring:
+            sync = RingSync(ring, guard_s=0.0)
+            assert ring.set_at(True, 100.05)
+            assert sync.tag(_frame(0, 100.00)) is False  # the sync has read the plan
+            clock.advance(0.02)
+            ring.set(True)  # switched at once instead: the planned switch is cancelled
+            assert sync.tag(_frame(1, 100.03)) is True
+            ring.set(False)
+            assert sync.tag(_frame(2, 100.06)) is False  # no switch at 100.05 any more
+    finally:
+        factory.reset()
