@@ -89,6 +89,7 @@ class VisionWorker:
         self._timed_ring = ring if isinstance(ring, TimedRing) else None
         self._planned_s = -float("inf")  # the latest blanking gap already planned
         self._held = 0  # frames planned in the commanded state so far
+        self._timing_logged = False
         self._drops_in_row = 0
         self._profiles: dict[int, Profiles] = {}
         self._last_on: tuple[int, float, Profiles] | None = None
@@ -150,7 +151,19 @@ class VisionWorker:
         period = self._period_s
         gap = period - frame.exposure_s  # exposure_s spans every row's exposure
         ring = self._timed_ring
-        if ring is None or gap < 2 * (self.cfg.vision.sync_guard_s + SWITCH_JITTER_S):
+        needed = 2 * (self.cfg.vision.sync_guard_s + SWITCH_JITTER_S)
+        if not self._timing_logged:
+            self._timing_logged = True
+            if ring is None:
+                log.info("ring cannot switch at a set instant: every other frame is dropped")
+            elif gap < needed:
+                log.warning("the camera leaves %.1f ms between exposures, %.1f ms are needed to "
+                            "switch the ring there: every other frame is dropped (lower "
+                            "camera.exposure_us or camera.fps)", gap * 1e3, needed * 1e3)
+            else:
+                log.info("ring switched in the %.1f ms between exposures: every frame is used",
+                         gap * 1e3)
+        if ring is None or gap < needed:
             return False
         for ahead in range(2, 2 + MAX_PLAN_AHEAD):
             at_s = frame.t_start_s + ahead * period - gap / 2

@@ -27,6 +27,7 @@ class PipelinedCamera:
         self.motion = motion
         self.blink = blink  # (y, x) of a source lit in frames 0-3 of every 8 (3.75 Hz), ring or not
         self.i = 0
+        self.window_s = WINDOW_S
         self.started = self.closed = False
 
     def start(self) -> None:
@@ -47,15 +48,15 @@ class PipelinedCamera:
         t0 = i * PERIOD_S
         wobble = np.sin(i / 4.0)  # hand sway, up to `motion` px each way
         dy, dx = round(self.motion[0] * wobble), round(self.motion[1] * wobble)
-        top, bottom = self._state_at(t0), self._state_at(t0 + WINDOW_S)
+        top, bottom = self._state_at(t0), self._state_at(t0 + self.window_s)
         img = self.scene.frame(top, dy, dx)
         if bottom != top:
             img[img.shape[0] // 2:] = self.scene.frame(bottom, dy, dx)[img.shape[0] // 2:]
         if self.blink is not None and i % 8 < 4:
             by, bx = self.blink
             img[by - 1:by + 2, bx - 1:bx + 2] = 230
-        self.ring.now = t0 + PERIOD_S + WINDOW_S  # handed over after the next exposure began
-        return Frame(i, t0, WINDOW_S, img)
+        self.ring.now = t0 + PERIOD_S + self.window_s  # handed over after the next one began
+        return Frame(i, t0, self.window_s, img)
 
     def describe(self) -> str:
         return "pipelined fake"
@@ -206,3 +207,16 @@ def test_close_turns_the_ring_off() -> None:
     ring.set(True)
     w.close()
     assert ring.is_on is False and cam.closed
+
+
+def test_a_camera_without_a_gap_falls_back_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    """Exposure + readout filling the frame period: no room for a switch between frames."""
+    scene = Scene(ambient=80, ring_gain=20, seed=11, glints=[(60, 90, 150, 1.2)])
+    ring = TimedFakeRing()
+    cam = PipelinedCamera(scene, ring, 40)
+    cam.window_s = PERIOD_S - 0.0005
+    w = VisionWorker(cam, ring, load(), lambda e: None, PeakScorer())
+    with caplog.at_level("WARNING", logger="device.vision.worker"):
+        _run(w)
+    assert "every other frame is dropped" in caplog.text
+    assert w.stats.dropped > 0 and w.stats.pairs > 0
