@@ -51,6 +51,28 @@ BUSY_FIX = (
 )
 
 
+def full_view_mode(modes: list[dict[str, Any]], fps: float) -> dict[str, Any] | None:
+    """The sensor mode that reads the whole pixel array and reads it out fastest at `fps`.
+
+    libcamera picks a mode mainly by the output size. For a 640x480 stream on a Camera
+    Module 2 that is its 640x480 mode, cropped from the centre (1280x960 of 3280x2464): a
+    view about 27 degrees wide instead of the 62 the bearings and the sweep assume. Among
+    the modes whose crop is the largest, the one with the highest frame rate has the
+    shortest readout, which leaves the ring the widest gap between exposures. None when
+    no such mode reaches `fps` (or the camera lists none): libcamera then decides.
+    """
+    usable = [m for m in modes if len(m.get("crop_limits", ())) == 4 and "size" in m]
+    if not usable:
+        return None
+    largest = max(int(m["crop_limits"][2]) * int(m["crop_limits"][3]) for m in usable)
+    whole = [m for m in usable
+             if int(m["crop_limits"][2]) * int(m["crop_limits"][3]) == largest
+             and float(m.get("fps", 0.0)) >= fps]
+    if not whole:
+        return None
+    return max(whole, key=lambda m: (float(m["fps"]), -int(m["size"][0]) * int(m["size"][1])))
+
+
 class Picamera2Camera:
     """Grey frames from the Pi camera with exposure, gain and frame rate locked."""
 
@@ -148,6 +170,11 @@ class Picamera2Camera:
             }
             if self._colour_space is not None:
                 kwargs["colour_space"] = self._colour_space
+            mode = self._sensor_mode()
+            if mode is not None:
+                fmt = mode["format"]  # a string, or picamera2's SensorFormat holding one
+                kwargs["raw"] = {"size": tuple(mode["size"]),
+                                 "format": fmt if isinstance(fmt, str) else str(fmt.format)}
             try:
                 config = cam.create_video_configuration(**kwargs)
                 cam.configure(config)
@@ -168,6 +195,22 @@ class Picamera2Camera:
                 self._gain,
                 self._readout_s * 1e3,
             )
+
+    def _sensor_mode(self) -> dict[str, Any] | None:
+        """The whole-sensor mode to ask for (see `full_view_mode`), or None."""
+        try:
+            modes = list(getattr(self._cam, "sensor_modes", None) or [])
+        except RuntimeError as exc:  # listing configures the camera once per mode
+            log.warning("cannot list the sensor modes (%s): libcamera picks one", exc)
+            return None
+        mode = full_view_mode(modes, self._fps)
+        if mode is None and modes:
+            log.warning("no sensor mode reads the whole sensor at %g fps: the view may be "
+                        "cropped and narrower than vision.hfov_deg", self._fps)
+        elif mode is not None:
+            log.info("sensor mode %dx%d, whole sensor, up to %.1f fps", mode["size"][0],
+                     mode["size"][1], float(mode["fps"]))
+        return mode
 
     def capture(self) -> Frame:
         if not self._started:

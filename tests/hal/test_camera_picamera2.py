@@ -14,7 +14,7 @@ import pytest
 
 from device.clock import MonotonicClock, VirtualClock
 from device.hal.base import Camera, PartError
-from device.hal.camera_picamera2 import Picamera2Camera
+from device.hal.camera_picamera2 import Picamera2Camera, full_view_mode
 
 from .conftest import make_ctx
 
@@ -106,6 +106,36 @@ def test_start_locks_exposure_gain_and_frame_rate(clock: VirtualClock) -> None:
         "FrameDurationLimits": (33333, 33333),
         "NoiseReductionMode": 0,  # only controls the camera offers are passed on
     }
+
+
+# What picamera2 lists for a Camera Module 2 (IMX219): only two modes see the whole sensor.
+V2_MODES: list[dict[str, Any]] = [
+    {"size": (640, 480), "crop_limits": (1000, 752, 1280, 960), "fps": 206.65,
+     "format": "SRGGB10_CSI2P", "bit_depth": 10},
+    {"size": (1640, 1232), "crop_limits": (0, 0, 3280, 2464), "fps": 41.85,
+     "format": "SRGGB10_CSI2P", "bit_depth": 10},
+    {"size": (1920, 1080), "crop_limits": (680, 692, 1920, 1080), "fps": 47.57,
+     "format": "SRGGB10_CSI2P", "bit_depth": 10},
+    {"size": (3280, 2464), "crop_limits": (0, 0, 3280, 2464), "fps": 21.19,
+     "format": "SRGGB10_CSI2P", "bit_depth": 10},
+]
+
+
+def test_whole_sensor_mode_is_chosen_not_the_cropped_one() -> None:
+    mode = full_view_mode(V2_MODES, 30.0)
+    assert mode is not None and mode["size"] == (1640, 1232)
+    assert full_view_mode(V2_MODES, 60.0) is None  # no whole-sensor mode is that fast
+    assert full_view_mode([], 30.0) is None
+
+
+def test_start_asks_for_the_whole_sensor_mode(clock: VirtualClock) -> None:
+    cam, fake = camera(clock)
+    fake.sensor_modes = V2_MODES  # type: ignore[attr-defined]
+    cam.start()
+    assert fake.config["kw"]["raw"] == {"size": (1640, 1232), "format": "SRGGB10_CSI2P"}
+    plain, fake2 = camera(clock)  # a camera that lists no modes: libcamera decides
+    plain.start()
+    assert "raw" not in fake2.config["kw"]
 
 
 def test_capture_returns_the_y_plane_and_releases_the_request(clock: VirtualClock) -> None:
