@@ -108,7 +108,7 @@ def run_worker(cfg: Config, world: World, photo: Gray | None, duration_s: float,
                classifier: GlintClassifier) -> Run:
     """The real VisionWorker on the simulated camera and a mock-GPIO ring until the end."""
     clock = VirtualClock()
-    ring = GpioRing(cfg.pins.ir_ring, mock_factory(), clock)
+    ring = GpioRing(cfg.pins.ir_ring, mock_factory(), clock, cfg.ring.pwm, cfg.ring.brightness)
     cam = PhotoCamera(photo, world, clock, ring, cfg.camera, duration_s)
     events: list[object] = []
     worker = VisionWorker(cam, ring, cfg, events.append, classifier)

@@ -79,6 +79,8 @@ class RingConfig:
     pwm: bool
     brightness: float = field(metadata=bounded(0.0, 1.0))
     frames_per_state: int = field(metadata=bounded(1, 16))
+    near_scale: float = field(metadata=bounded(0.01, 1.0))
+    near_share: float = field(metadata=bounded(0.0, 1.0))
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,9 @@ class TimedRing(IrRing, Protocol):
     """A ring that can switch at a set instant: between two frames' exposures, so no frame
     sees the transition and every frame is usable."""
 
-    def set_at(self, on: bool, at_s: float) -> bool:
-        """Switch at device time `at_s`; False (nothing scheduled) when that is too soon."""
+    def set_at(self, on: bool, at_s: float, scale: float = 1.0) -> bool:
+        """Switch at device time `at_s`; False (nothing scheduled) when that is too soon.
+        `scale` dims an ON switch where the ring can be dimmed (`can_dim`)."""
         ...
 
 

@@ -148,9 +148,13 @@ class GpioRing(_Part):
         )
         self._clock = clock
         self._level = brightness if pwm else 1.0
+        self._pwm = pwm
         self._on = False
         self._log: deque[tuple[float, bool]] = deque([(clock.now(), False)], maxlen=history)
-        self._pending: deque[tuple[float, bool]] = deque()
+        # (t_s, duty) of every switch ON: what the ring shone at from then on
+        self._duties: deque[tuple[float, float]] = deque([(clock.now(), self._level)],
+                                                         maxlen=history)
+        self._pending: deque[tuple[float, bool, float]] = deque()
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._virtual = isinstance(clock, VirtualClock)
@@ -174,10 +178,25 @@ class GpioRing(_Part):
             self._cancel_pending()
             if on == self._on:
                 return
-            self._write(on, self._clock.now())
+            self._write(on, self._clock.now(), self._level)
 
-    def set_at(self, on: bool, at_s: float) -> bool:
+    @property
+    def can_dim(self) -> bool:
+        """True when the ring is on PWM and `set_at` can switch it on at a lower level."""
+        return self._pwm
+
+    def duty_at(self, t_s: float) -> float:
+        """The duty cycle the ring shone at, at time `t_s` (while it was on)."""
+        with self._lock:
+            for t, duty in reversed(self._duties):
+                if t <= t_s:
+                    return duty
+            return self._level
+
+    def set_at(self, on: bool, at_s: float, scale: float = 1.0) -> bool:
         """Switch at device time `at_s` (between two exposures); False when that is too soon.
+
+        `scale` (0..1] dims an ON switch below `ring.brightness` when the ring is on PWM.
 
         On a virtual clock there is no real instant to wait for: the switch is logged at
         `at_s` itself, which is what the simulated camera reads. On the device a scheduler
@@ -189,11 +208,12 @@ class GpioRing(_Part):
             last = self._pending[-1][0] if self._pending else self._log[-1][0]
             if at_s < self._clock.now() + RING_LEAD_S or at_s <= last:
                 return False
+            duty = self._level * min(1.0, max(0.0, scale)) if self._pwm else self._level
             if self._virtual:
                 if on != self._on:
-                    self._write(on, at_s)
+                    self._write(on, at_s, duty)
                 return True
-            self._pending.append((at_s, on))
+            self._pending.append((at_s, on, duty))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run_schedule, name="ir-ring",
                                                 daemon=True)
@@ -201,10 +221,12 @@ class GpioRing(_Part):
             self._wake.notify()
             return True
 
-    def _write(self, on: bool, t_s: float) -> None:
-        self._device.value = self._level if on else 0
+    def _write(self, on: bool, t_s: float, duty: float) -> None:
+        self._device.value = duty if on else 0
         self._on = on
         self._log.append((t_s, on))
+        if on:
+            self._duties.append((t_s, duty))
 
     def _cancel_pending(self) -> None:
         """Drop scheduled switches (a direct `set` overrides them); caller holds the lock."""
@@ -214,6 +236,8 @@ class GpioRing(_Part):
             self._log.pop()
             self._on = self._log[-1][1]
             self._device.value = self._level if self._on else 0
+        while len(self._duties) > 1 and self._duties[-1][0] > now:
+            self._duties.pop()
 
     def _run_schedule(self) -> None:
         with self._lock:
@@ -221,14 +245,14 @@ class GpioRing(_Part):
                 if not self._pending:
                     self._wake.wait()
                     continue
-                at_s, on = self._pending[0]
+                at_s, on, duty = self._pending[0]
                 wait_s = at_s - self._clock.now()
                 if wait_s > 0:
                     self._wake.wait(wait_s)
                     continue  # re-check: closed, cancelled or a new first entry
                 self._pending.popleft()
                 if on != self._on:
-                    self._write(on, self._clock.now())
+                    self._write(on, self._clock.now(), duty)
 
     def close(self) -> None:
         with self._lock:

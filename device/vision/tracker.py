@@ -63,6 +63,7 @@ class Track:
     peak_sum: float = 0.0  # ON - OFF at the glint, summed over hits
     best_score: float = 0.0
     last_hit_on: int = -1
+    level: float = 1.0  # ring level of the ON frame of its latest hit
     vx: float = 0.0  # drift in stabilised px per frame index (parallax of a near object)
     vy: float = 0.0
     off_sightings: int = 0  # OFF frames that showed a spot here: a self-lit source, not a lens
@@ -103,6 +104,7 @@ class Tracker:
         self.tracks: list[Track] = []
         self._next_id = 1
         self._on_index: int | None = None
+        self._on_level = 1.0
 
     def _close_on_frame(self, width: int, height: int, ox: float, oy: float) -> None:
         """Count a miss for every track not seen in the ON frame just finished."""
@@ -112,15 +114,19 @@ class Tracker:
                 x, y = tr.sx - ox, tr.sy - oy
                 in_view = 0 <= x < width and 0 <= y < height
                 tr.run_misses += 1
-                if in_view:
+                # A frame at another ring level is no chance missed: a lens lost in the glare
+                # of a near surface shows only in the dimmed frames, a faint one at full power.
+                if in_view and tr.level == self._on_level:
                     tr.misses += 1
             if tr.run_misses <= self.p.max_misses:
                 keep.append(tr)
         self.tracks = keep
 
     def update(self, on_index: int, t_s: float, detections: list[Detection],
-               offset: tuple[float, float], on_pixels: Gray) -> list[LensFinding]:
-        """Feed one pair's detections; `offset` = accumulated (dx, dy) camera shift of the ON frame.
+               offset: tuple[float, float], on_pixels: Gray,
+               level: float = 1.0) -> list[LensFinding]:
+        """Feed one pair's detections; `offset` = accumulated (dx, dy) camera shift of the ON
+        frame, `level` = the ring level it was taken at.
 
         Returns the findings confirmed or refreshed by this pair.
         """
@@ -130,6 +136,7 @@ class Tracker:
         if self._on_index is not None and on_index != self._on_index:
             self._close_on_frame(w, h, ox, oy)
         self._on_index = on_index
+        self._on_level = level
         findings: list[LensFinding] = []
         usable = sorted((d for d in detections if d.score >= p.track_min_score),
                         key=lambda d: -d.score)
@@ -195,6 +202,7 @@ class Tracker:
         tr.peak_sum += det.peak
         tr.neighbour_sum += det.neighbours
         tr.last_hit_on = on_index
+        tr.level = self._on_level
         if det.score >= tr.best_score or tr.crop is None:
             tr.best_score = det.score
             tr.crop = crop_around(on_pixels, det.x, det.y, self.p.evidence_crop_px)

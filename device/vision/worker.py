@@ -17,10 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from device.config import Config
 from device.events import Frame, GlintCandidate
 from device.hal.base import Camera, IrRing, PartError, TimedRing
 from device.vision.classifier import GlintClassifier, resolve_model_path
+from device.vision.features import SATURATED
 from device.vision.motion import Profiles, Shift, estimate_shift, profiles
 from device.vision.pipeline import PairAnalyzer, PairResult, Scorer
 from device.vision.sync import Pair, PairBuilder, RingSync
@@ -38,6 +41,9 @@ SWITCH_JITTER_S = 0.001
 # How many frames ahead a late worker may still place a switch (the frames before it keep
 # their state) before it falls back to switching at once.
 MAX_PLAN_AHEAD = 4
+# A pixel the ring saturates: at the 8-bit ceiling with the ring ON, clearly below it OFF
+# (a lamp or a window saturated in both frames is not the ring's doing).
+GLARE_MARGIN = 50
 MODES = ("sweep", "lens", "rf", "proximity")
 
 
@@ -90,6 +96,11 @@ class VisionWorker:
         self._planned_s = -float("inf")  # the latest blanking gap already planned
         self._held = 0  # frames planned in the commanded state so far
         self._timing_logged = False
+        # Near mode: while the ring saturates a near surface, every other ON frame is dimmed.
+        self._can_dim = bool(getattr(ring, "can_dim", False))
+        self._near = False
+        self._dim_next = False
+        self._on_scales: dict[float, float] = {}  # planned ON switch time -> its scale
         self._drops_in_row = 0
         self._profiles: dict[int, Profiles] = {}
         self._last_on: tuple[int, float, Profiles] | None = None
@@ -173,13 +184,46 @@ class VisionWorker:
                 self._held += 1  # the next frame keeps the state
                 self._planned_s = at_s
                 return True
-            if ring.set_at(not self._commanded, at_s):
-                self._commanded = not self._commanded
+            on = not self._commanded
+            scale = self._next_scale() if on else 1.0
+            ok = ring.set_at(on, at_s, scale) if scale < 1.0 else ring.set_at(on, at_s)
+            if ok:
+                self._commanded = on
                 self._held = 1
                 self._planned_s = at_s
+                if on:
+                    self._on_scales = {t: v for t, v in self._on_scales.items()
+                                       if t > at_s - 1.0}
+                    self._on_scales[at_s] = scale
                 return True
             # too late for this gap: the frame before the next one keeps the state
         return False
+
+    def _next_scale(self) -> float:
+        """Ring level of the next ON frame: in near mode, every other one is dimmed."""
+        if not (self._near and self._can_dim):
+            return 1.0
+        self._dim_next = not self._dim_next
+        return self.cfg.ring.near_scale if self._dim_next else 1.0
+
+    def _scale_of(self, frame: Frame) -> float:
+        """The ring level an ON frame was taken at (1 unless planned dimmed)."""
+        before = [t for t in self._on_scales if t <= frame.t_start_s]
+        return self._on_scales[max(before)] if before else 1.0
+
+    def _update_near(self, pair: Pair) -> None:
+        """Enter near mode when the ring saturates much of a full-power ON frame."""
+        if not self._can_dim or self._scale_of(pair.on) < 1.0:
+            return
+        on, off = pair.on.pixels[::4, ::4], pair.off.pixels[::4, ::4]
+        share = np.count_nonzero((on >= SATURATED) & (off < SATURATED - GLARE_MARGIN)) / on.size
+        limit = self.cfg.ring.near_share
+        if not self._near and share >= limit:
+            log.info("the ring saturates %.0f%% of the view: every other ON frame dimmed",
+                     100 * share)
+            self._near = True
+        elif self._near and share < limit / 2:
+            self._near = False
 
     def _toggle_ring(self, state: bool | None) -> None:
         if state is None or state != self._commanded:
@@ -216,6 +260,7 @@ class VisionWorker:
 
     def _process(self, pair: Pair) -> None:
         started = time.perf_counter()
+        self._update_near(pair)
         # If the ON/OFF match is too weak to trust, the scene's recent motion says where the
         # OFF frame should sit (ON frames are ring-lit alike and match each other better).
         dt = pair.off.t_start_s - pair.on.t_start_s
@@ -229,7 +274,7 @@ class VisionWorker:
         self.tracker.check_off(pair.on.index, pair.off.pixels, (result.shift.dy, result.shift.dx),
                                offset, self.cfg.vision.diff_threshold)
         findings = self.tracker.update(pair.on.index, pair.t_s, detections, offset,
-                                       pair.on.pixels)
+                                       pair.on.pixels, self._scale_of(pair.on))
         self.stats.process_s += time.perf_counter() - started
         self.stats.pairs += 1
         self.stats.candidates += len(detections)

@@ -83,6 +83,23 @@ def test_ring_switch_at_a_set_instant_on_a_virtual_clock(factory: Any, clock: Vi
         assert ring.is_on
 
 
+def test_a_pwm_ring_switches_on_dimmed_and_remembers_the_level(
+    factory: Any, clock: VirtualClock
+) -> None:
+    with GpioRing(18, factory, clock, pwm=True, brightness=0.8) as ring:
+        assert ring.can_dim
+        assert ring.set_at(True, 100.03, scale=0.25)
+        assert factory.pin(18).state == pytest.approx(0.2)
+        assert ring.set_at(False, 100.06)
+        assert ring.set_at(True, 100.09)
+        assert ring.duty_at(100.05) == pytest.approx(0.2)
+        assert ring.duty_at(100.10) == pytest.approx(0.8)
+    with GpioRing(18, factory, clock) as plain:  # switched, not PWM: no dimming
+        assert not plain.can_dim
+        assert plain.set_at(True, 100.2, scale=0.25)
+        assert plain.duty_at(100.3) == 1.0
+
+
 def test_ring_switch_at_on_the_real_clock_happens_then(factory: Any) -> None:
     clock = MonotonicClock()
     with GpioRing(18, factory, clock) as ring:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from device.events import LensFinding
 from device.vision.pipeline import Detection
 from device.vision.tracker import Tracker, TrackParams, bearing_deg, crop_around
 
@@ -171,3 +172,19 @@ def test_nearer_established_track_keeps_its_glint_from_a_young_one() -> None:
     # the glint moves 12 px towards the stray track: 12 px from its own, 18 px from the stray
     tr.update(3, 0.3, [det(300, 112)], (0.0, 0.0), FRAME)
     assert lens.hits == 4
+
+
+def test_frames_at_another_ring_level_are_not_missed_chances() -> None:
+    """A lens seen only in the dimmed ON frames of near mode is confirmed; the same every
+    other frame at one level is too unsteady (3 hits in 5 frames < 0.7)."""
+
+    def run(levels: list[float]) -> list[LensFinding]:
+        tr = Tracker(TrackParams(confirm_cycles=3, min_hit_ratio=0.7))
+        found: list[LensFinding] = []
+        for k, level in enumerate(levels):
+            dets = [det(300, 100)] if k % 2 == 0 else []
+            found += tr.update(k, k * 0.1, dets, (0.0, 0.0), FRAME, level)
+        return found
+
+    assert run([0.25, 1.0] * 6)
+    assert not run([1.0, 1.0] * 6)

@@ -220,3 +220,38 @@ def test_a_camera_without_a_gap_falls_back_and_says_so(caplog: pytest.LogCapture
         _run(w)
     assert "every other frame is dropped" in caplog.text
     assert w.stats.dropped > 0 and w.stats.pairs > 0
+
+
+class DimmingFakeRing(TimedFakeRing):
+    """A timed ring on PWM: records the level each ON switch asks for."""
+
+    can_dim = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_scales: list[float] = []
+
+    def set_at(self, on: bool, at_s: float, scale: float = 1.0) -> bool:
+        ok = super().set_at(on, at_s)
+        if ok and on:
+            self.on_scales.append(scale)
+        return ok
+
+
+@pytest.mark.parametrize("ring_gain, dims", [(600.0, True), (30.0, False)])
+def test_ring_glare_on_a_near_surface_dims_every_other_on_frame(ring_gain: float,
+                                                                dims: bool) -> None:
+    scene = Scene(ambient=20, ring_gain=ring_gain, seed=19)
+    ring = DimmingFakeRing()
+    cam = PipelinedCamera(scene, ring, 40)
+    w = VisionWorker(cam, ring, load(), lambda e: None, PeakScorer())
+    _run(w)
+    scales = ring.on_scales
+    near = load().ring.near_scale
+    if not dims:
+        assert scales and set(scales) == {1.0}
+        return
+    first = scales.index(near)  # near mode starts after the first saturated full-power pair
+    tail = scales[first:]
+    assert len(tail) >= 8
+    assert tail[0::2] == [near] * len(tail[0::2]) and tail[1::2] == [1.0] * len(tail[1::2])
