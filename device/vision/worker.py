@@ -99,7 +99,7 @@ class VisionWorker:
         # Near mode: while the ring saturates a near surface, every other ON frame is dimmed.
         self._can_dim = bool(getattr(ring, "can_dim", False))
         self._near = False
-        self._dim_next = False
+        self._last_dimmed = False  # the latest ON switch was a dimmed one
         self._on_scales: dict[float, float] = {}  # planned ON switch time -> its scale
         self._drops_in_row = 0
         self._profiles: dict[int, Profiles] = {}
@@ -192,6 +192,7 @@ class VisionWorker:
                 self._held = 1
                 self._planned_s = at_s
                 if on:
+                    self._last_dimmed = scale < 1.0
                     self._on_scales = {t: v for t, v in self._on_scales.items()
                                        if t > at_s - 1.0}
                     self._on_scales[at_s] = scale
@@ -201,10 +202,9 @@ class VisionWorker:
 
     def _next_scale(self) -> float:
         """Ring level of the next ON frame: in near mode, every other one is dimmed."""
-        if not (self._near and self._can_dim):
+        if not (self._near and self._can_dim) or self._last_dimmed:
             return 1.0
-        self._dim_next = not self._dim_next
-        return self.cfg.ring.near_scale if self._dim_next else 1.0
+        return self.cfg.ring.near_scale
 
     def _scale_of(self, frame: Frame) -> float:
         """The ring level an ON frame was taken at (1 unless planned dimmed)."""
