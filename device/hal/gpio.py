@@ -232,12 +232,12 @@ class GpioRing(_Part):
         """Drop scheduled switches (a direct `set` overrides them); caller holds the lock."""
         self._pending.clear()
         now = self._clock.now()
-        while len(self._log) > 1 and self._log[-1][0] > now:  # virtual: not yet happened
+        while len(self._duties) > 1 and self._duties[-1][0] > now:  # virtual: not yet happened
+            self._duties.pop()
+        while len(self._log) > 1 and self._log[-1][0] > now:
             self._log.pop()
             self._on = self._log[-1][1]
-            self._device.value = self._level if self._on else 0
-        while len(self._duties) > 1 and self._duties[-1][0] > now:
-            self._duties.pop()
+            self._device.value = self._duties[-1][1] if self._on else 0
 
     def _run_schedule(self) -> None:
         with self._lock:

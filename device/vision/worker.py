@@ -100,6 +100,7 @@ class VisionWorker:
         self._can_dim = bool(getattr(ring, "can_dim", False))
         self._near = False
         self._last_dimmed = False  # the latest ON switch was a dimmed one
+        self._glare_checked_on = -1  # ON frame whose glare was measured (it is in two pairs)
         self._on_scales: dict[float, float] = {}  # planned ON switch time -> its scale
         self._drops_in_row = 0
         self._profiles: dict[int, Profiles] = {}
@@ -186,8 +187,7 @@ class VisionWorker:
                 return True
             on = not self._commanded
             scale = self._next_scale() if on else 1.0
-            ok = ring.set_at(on, at_s, scale) if scale < 1.0 else ring.set_at(on, at_s)
-            if ok:
+            if ring.set_at(on, at_s, scale):
                 self._commanded = on
                 self._held = 1
                 self._planned_s = at_s
@@ -213,7 +213,10 @@ class VisionWorker:
 
     def _update_near(self, pair: Pair) -> None:
         """Enter near mode when the ring saturates much of a full-power ON frame."""
-        if not self._can_dim or self._scale_of(pair.on) < 1.0:
+        if not self._can_dim or pair.on.index == self._glare_checked_on:
+            return
+        self._glare_checked_on = pair.on.index
+        if self._scale_of(pair.on) < 1.0:
             return
         on, off = pair.on.pixels[::4, ::4], pair.off.pixels[::4, ::4]
         share = np.count_nonzero((on >= SATURATED) & (off < SATURATED - GLARE_MARGIN)) / on.size

@@ -108,7 +108,7 @@ def test_worker_finds_a_lens_and_drops_straddled_frames() -> None:
 class TimedFakeRing(FakeRing):
     """A ring that also switches at a set instant (logged then), like GpioRing."""
 
-    def set_at(self, on: bool, at_s: float) -> bool:
+    def set_at(self, on: bool, at_s: float, scale: float = 1.0) -> bool:
         if at_s < self.now + 0.002 or at_s <= self.log[-1][0]:
             return False
         if on != self._on:
@@ -232,7 +232,7 @@ class DimmingFakeRing(TimedFakeRing):
         self.on_scales: list[float] = []
 
     def set_at(self, on: bool, at_s: float, scale: float = 1.0) -> bool:
-        ok = super().set_at(on, at_s)
+        ok = super().set_at(on, at_s, scale)
         if ok and on:
             self.on_scales.append(scale)
         return ok
