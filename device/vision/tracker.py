@@ -10,6 +10,7 @@ distinct ON frames to be confirmed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,9 @@ RING_R = 5  # radius (px) of the ring that tells a spot in an OFF frame from its
 # frame counts against a track only from this share of the track's mean glint peak (a
 # textured background or a housing edge under the predicted position is far dimmer).
 OFF_PEAK_SHARE = 0.5
+# A pair's detection this close to a track's predicted place is that track's glint (the
+# prediction strays a few pixels): its OFF frame was just found dark at the exact place.
+OWN_GLINT_PX = 6.0
 _ANG = np.arange(12) * (2 * np.pi / 12)
 _RING_DY = np.round(RING_R * np.sin(_ANG)).astype(np.intp)
 _RING_DX = np.round(RING_R * np.cos(_ANG)).astype(np.intp)
@@ -208,17 +212,24 @@ class Tracker:
             tr.crop = crop_around(on_pixels, det.x, det.y, self.p.evidence_crop_px)
 
     def check_off(self, on_index: int, off_pixels: Gray, shift: tuple[int, int],
-                  offset: tuple[float, float], threshold: float) -> None:
+                  offset: tuple[float, float], threshold: float,
+                  detections: Sequence[Detection] = ()) -> None:
         """Look for each track's spot in an OFF frame (aligned to the ON frame by `shift`).
 
         A lens is dark whenever the ring is off; a blinking standby LED or a flickering
         screen that happened to be dark in the neighbouring OFF frames shows up in others,
-        about as bright as its glint.
+        about as bright as its glint. `detections` are this pair's: a track glinting in it
+        was just found dark in this OFF frame at its exact position, so it is not looked
+        for again at its predicted one (a lens in a small white housing would be judged by
+        the housing lit around it).
         """
         h, w = off_pixels.shape
         ox, oy = offset
+        r2 = OWN_GLINT_PX ** 2
         for tr in self.tracks:
             px, py = self._predict(tr, on_index)
+            if any((d.x + ox - px) ** 2 + (d.y + oy - py) ** 2 <= r2 for d in detections):
+                continue
             x, y = round(px - ox) + shift[1], round(py - oy) + shift[0]
             if not (RING_R <= x < w - RING_R and RING_R <= y < h - RING_R):
                 continue

@@ -275,7 +275,7 @@ class VisionWorker:
                                        self.cfg.vision.track_min_score)
         offset = self._offsets.get(pair.on.index, self._offset)
         self.tracker.check_off(pair.on.index, pair.off.pixels, (result.shift.dy, result.shift.dx),
-                               offset, self.cfg.vision.diff_threshold)
+                               offset, self.cfg.vision.diff_threshold, detections)
         findings = self.tracker.update(pair.on.index, pair.t_s, detections, offset,
                                        pair.on.pixels, self._scale_of(pair.on))
         self.stats.process_s += time.perf_counter() - started

@@ -145,6 +145,25 @@ def test_one_off_sighting_in_a_long_track_is_forgiven_but_not_a_blinking_source(
     assert run({1, 4, 7, 10, 13}) == []
 
 
+def test_housing_lit_in_off_is_not_looked_at_where_the_pair_found_the_glint() -> None:
+    """A pinhole in a small white housing: the OFF frame shows the housing lit around the
+    dark pupil. A pair that detected the glint already found OFF dark at its exact place, so
+    the housing near its predicted place is no sighting; in a pair without it, it is."""
+    housing = np.full((480, 640), 60, np.uint8)
+    housing[97:104, 297:304] = 155  # 7 px of white plastic lit by the room
+    housing[100, 300] = 20  # the pupil
+    tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0))
+    found = []
+    for k in range(6):
+        glint = [det(300, 100)]
+        tr.check_off(k, housing, (0, 1), (0.0, 0.0), 24.0, glint)  # prediction 1 px off
+        found += tr.update(k, k * 0.1, glint, (0.0, 0.0), FRAME)
+    assert tr.tracks[0].off_sightings == 0
+    assert found
+    tr.check_off(6, housing, (0, 1), (0.0, 0.0), 24.0, [])
+    assert tr.tracks[0].off_sightings == 1
+
+
 def test_dim_off_spot_under_a_bright_glint_is_not_a_self_lit_source() -> None:
     """A housing edge or texture 40 DN above its ring under a 200 DN glint: still a lens."""
     tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0))
