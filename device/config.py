@@ -114,6 +114,7 @@ class VisionConfig:
     max_candidates: int = field(metadata=bounded(1, 256))
     patch_px: int = field(metadata=bounded(8, 64))
     confirm_cycles: int = field(metadata=bounded(1, 30))
+    confirm_min_score: float = field(metadata=bounded(0.0, 1.0))
     track_radius_px: float = field(metadata=bounded(1.0, 200.0))
     evidence_crop_px: int = field(metadata=bounded(16, 128))
     local_contrast: float = field(metadata=bounded(1.0, 255.0))
@@ -134,6 +135,9 @@ class VisionConfig:
     cluster_radius_px: float = field(metadata=bounded(0.0, 200.0))
     max_neighbours: float = field(metadata=bounded(0.0, 100.0))
     finding_refresh_cycles: int = field(metadata=bounded(1, 1000))
+    confirm_score_step: float = field(metadata=bounded(0.0, 1.0))
+    floor_score: float = field(metadata=bounded(0.0, 1.0))
+    steady_hit_ratio: float = field(metadata=bounded(0.0, 1.0))
     candidate_events: int = field(metadata=bounded(0, 256))
 
 

@@ -50,6 +50,10 @@ class TrackParams:
     max_off_sightings: int = 0
     off_share: float = 0.0
     max_neighbours: float = 1.0
+    score_step: float = 0.0  # the mean score needed falls by this per hit beyond confirm_cycles...
+    floor_score: float = 0.35  # ...down to this
+    label_score: float = 0.5  # a track whose mean is under the lens label's score...
+    steady_hit_ratio: float = 0.8  # ...must have been seen in this share of its ON frames
 
 
 @dataclass
@@ -246,9 +250,20 @@ class Tracker:
         steady = min(1.0, ratio / self.p.min_hit_ratio)
         return round(tr.mean_score * math.sqrt(maturity) * steady, 4)
 
+    def needed_score(self, hits: int) -> float:
+        """Mean lens score a track of `hits` hits needs: persistence is evidence in its own
+        right, so a glint the model doubts (a 1 mm pinhole at 2-3 m scores about 0.4) is
+        confirmed once it has held still long enough, and a sure one at once."""
+        p = self.p
+        extra = max(0, hits - p.confirm_cycles)
+        return max(min(p.floor_score, p.min_score), p.min_score - p.score_step * extra)
+
     def _maybe_report(self, tr: Track, t_s: float, w: int, h: int) -> LensFinding | None:
         p = self.p
-        if tr.hits < p.confirm_cycles or tr.mean_score < p.min_score:
+        if tr.hits < p.confirm_cycles or tr.mean_score < self.needed_score(tr.hits):
+            return None
+        if tr.mean_score < p.label_score and \
+                tr.hits / max(1, tr.hits + tr.misses) < p.steady_hit_ratio:
             return None
         if tr.off_sightings > p.max_off_sightings + int(p.off_share * tr.hits):
             return None

@@ -51,11 +51,13 @@ def track_params(cfg: Config) -> TrackParams:
     v = cfg.vision
     return TrackParams(
         confirm_cycles=v.confirm_cycles, track_radius_px=v.track_radius_px,
-        min_score=v.min_score, track_min_score=v.track_min_score,
+        min_score=v.confirm_min_score, track_min_score=v.track_min_score,
         max_misses=v.track_max_misses, min_hit_ratio=v.min_hit_ratio,
         refresh_cycles=v.finding_refresh_cycles, evidence_crop_px=v.evidence_crop_px,
         hfov_deg=v.hfov_deg, vfov_deg=v.vfov_deg, max_off_sightings=v.track_max_off_sightings,
         max_neighbours=v.max_neighbours, off_share=v.track_off_share,
+        score_step=v.confirm_score_step, floor_score=v.floor_score, label_score=v.min_score,
+        steady_hit_ratio=v.steady_hit_ratio,
     )
 
 

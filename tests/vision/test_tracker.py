@@ -101,6 +101,31 @@ def test_near_lens_drifting_by_parallax_is_followed() -> None:
     assert len(found) == 1
 
 
+def test_a_doubtful_glint_held_steady_long_enough_is_confirmed() -> None:
+    """Mean score 0.4: under the 0.7 a glint needs after 3 hits, but the need falls by 0.05
+    a hit to the 0.35 floor, so it is confirmed at the 9th hit (need 0.4) in a steady run;
+    never when it blinks in and out, or when the need does not fall."""
+    def run(step: float, seen: set[int]) -> list[int]:
+        tr = Tracker(TrackParams(confirm_cycles=3, min_score=0.7, score_step=step,
+                                 floor_score=0.35, label_score=0.5, steady_hit_ratio=0.8,
+                                 max_misses=6, refresh_cycles=100))
+        when = []
+        for k in range(20):
+            dets = [det(300, 100, score=0.4)] if k in seen else []
+            if tr.update(k, k * 0.1, dets, (0.0, 0.0), FRAME):
+                when.append(k)
+        return when
+
+    assert run(0.05, set(range(20))) == [8]
+    assert run(0.0, set(range(20))) == []
+    assert run(0.05, {k for k in range(20) if k % 3}) == []  # seen in 2 of 3 ON frames
+
+
+def test_needed_score_falls_with_hits_to_the_floor() -> None:
+    tr = Tracker(TrackParams(confirm_cycles=3, min_score=0.7, score_step=0.05, floor_score=0.35))
+    assert [round(tr.needed_score(h), 2) for h in (3, 4, 7, 10, 30)] == [0.7, 0.65, 0.5, 0.35, 0.35]
+
+
 def test_crowded_glints_are_not_confirmed() -> None:
     tr = Tracker(TrackParams(confirm_cycles=3, max_neighbours=1.0))
     found = []
