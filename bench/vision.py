@@ -4,10 +4,11 @@
 
 1. Trials: one hidden lens at a set distance, off-axis angle, aperture and light level (plus
    random distractors), the device panning across it at 15 deg/s with hand tremor, run
-   through the real VisionWorker on the simulated camera and mock GPIO ring. Recall = the
-   lens became a LensFinding; latency = from the lens entering the view (inside its cone)
-   to that finding. Backgrounds: held-out photographs (scikit-image, if installed) or the
-   room's own texture.
+   through the real VisionWorker on the simulated camera and mock GPIO ring for 2 s, or
+   until the lens has been inside its cone for 1 s if it enters later (at most 3 s).
+   Recall = the lens became a LensFinding; latency = from the lens entering the view
+   (inside its cone) to that finding. Backgrounds: held-out photographs (scikit-image, if
+   installed) or the room's own texture.
 2. Sweeps: the whole 2-minute `clean_hotel_room` tour (false lens alerts per sweep, by the
    nearest distractor) and `smoke_detector_camera` (time to find a real pinhole).
 3. Throughput: extraction + classification of recorded 640x480 pairs on one core.
@@ -50,6 +51,11 @@ BENCH_SEED = 5_000_000  # trials draw from here on; training uses other seeds
 PAN_DPS = 15.0  # a slow sweep, as the user is told to do
 START_YAW_DEG = 35.0  # the lens starts just outside the 62 deg view and pans in
 TRIAL_S = 2.0
+# The pan goes on after a trial's 2 s: a lens that enters its cone late (a near one, which
+# the arm's swing brings in last) is followed until it has been in its cone this long, so
+# every lens gets at least twice the 0.5 s latency target...
+MIN_IN_CONE_S = 1.0
+MAX_TRIAL_S = 3.0  # ...up to this (the lens is still in view: the pan has turned 45 deg)
 MATCH_PX = 12.0  # a finding this close to the projected lens is that lens
 ARM_M = 0.35  # the device is held this far in front of the body
 
@@ -150,14 +156,16 @@ def trial(cfg: Config, classifier: GlintClassifier, distance: float, angle: floa
     scene = scenes.make_scene(rng, light, spec, 3, seed=seed)
     world = PannedWorld(scene, seed, float(rng.uniform(-4, 4)))
     photo = photos[k % len(photos)] if photos and k % 2 == 0 else None
-    run = run_worker(cfg, world, photo, TRIAL_S, classifier)
+    t_in = entry_time(world, MAX_TRIAL_S)
+    duration = TRIAL_S if t_in is None else min(MAX_TRIAL_S, max(TRIAL_S, t_in + MIN_IN_CONE_S))
+    run = run_worker(cfg, world, photo, duration, classifier)
     hits = [f for f in run.findings if matches(world, f)]
-    t_in = entry_time(world, TRIAL_S)
     latency = hits[0].t_s - t_in if hits and t_in is not None else None
     return {"distance_m": distance, "off_axis_deg": angle, "aperture_mm": aperture,
             "light": light, "found": bool(hits), "latency_s": latency,
             "false": len({f.track_id for f in run.findings if not matches(world, f)}),
-            "pairs": run.worker.stats.pairs, "process_s": run.worker.stats.process_s}
+            "pairs": run.worker.stats.pairs, "process_s": run.worker.stats.process_s,
+            "trial_s": round(duration, 3), "entered_s": t_in}
 
 
 def trial_grid(quick: bool) -> list[tuple[float, float, float, str]]:
@@ -305,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         "recall_by_aperture_mm": recall_by(trials, "aperture_mm"),
         "target_recall_by_light": recall_by(target, "light"),
         "false_alerts_in_trials": sum(t["false"] for t in trials),
-        "trial_s": TRIAL_S, "trials": len(trials),
+        "trial_s": [TRIAL_S, round(max(t["trial_s"] for t in trials), 3)],
+        "trials_extended": sum(t["trial_s"] > TRIAL_S for t in trials), "trials": len(trials),
         "background": "held-out photographs + room texture" if photos else "room texture",
         "sweeps": clean + lens_sweeps,
         "throughput": tp,
