@@ -38,7 +38,7 @@ class TrackParams:
 
     confirm_cycles: int = 3
     track_radius_px: float = 24.0
-    min_score: float = 0.5
+    min_score: float = 0.5  # mean lens score a track needs at confirm_cycles hits
     track_min_score: float = 0.2
     max_misses: int = 4
     min_hit_ratio: float = 0.6
@@ -79,6 +79,11 @@ class Track:
     # on crinkled plastic, glossy housings and mirrors; a lens glint stands alone)
     reported_at_hits: int = 0
     crop: Gray | None = field(default=None, repr=False)
+
+    @property
+    def hit_ratio(self) -> float:
+        """Share of the ON frames with the track in view (at its ring level) that saw it."""
+        return self.hits / max(1, self.hits + self.misses)
 
     @property
     def mean_score(self) -> float:
@@ -246,7 +251,7 @@ class Tracker:
     def confidence(self, tr: Track) -> float:
         """0..1: mean lens score, discounted until the track has twice the confirm cycles."""
         maturity = min(1.0, tr.hits / (2.0 * self.p.confirm_cycles))
-        ratio = tr.hits / max(1, tr.hits + tr.misses)
+        ratio = tr.hit_ratio
         steady = min(1.0, ratio / self.p.min_hit_ratio)
         return round(tr.mean_score * math.sqrt(maturity) * steady, 4)
 
@@ -262,14 +267,13 @@ class Tracker:
         p = self.p
         if tr.hits < p.confirm_cycles or tr.mean_score < self.needed_score(tr.hits):
             return None
-        if tr.mean_score < p.label_score and \
-                tr.hits / max(1, tr.hits + tr.misses) < p.steady_hit_ratio:
+        if tr.mean_score < p.label_score and tr.hit_ratio < p.steady_hit_ratio:
             return None
         if tr.off_sightings > p.max_off_sightings + int(p.off_share * tr.hits):
             return None
         if tr.neighbour_sum / tr.hits > p.max_neighbours:
             return None
-        if tr.hits / max(1, tr.hits + tr.misses) < p.min_hit_ratio:
+        if tr.hit_ratio < p.min_hit_ratio:
             return None
         if tr.reported_at_hits and tr.hits - tr.reported_at_hits < p.refresh_cycles:
             return None

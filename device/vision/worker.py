@@ -213,12 +213,13 @@ class VisionWorker:
         before = [t for t in self._on_scales if t <= frame.t_start_s]
         return self._on_scales[max(before)] if before else 1.0
 
-    def _update_near(self, pair: Pair) -> None:
-        """Enter near mode when the ring saturates much of a full-power ON frame."""
+    def _update_near(self, pair: Pair, scale: float) -> None:
+        """Enter near mode when the ring saturates much of a full-power ON frame (`scale`
+        is the level the pair's ON frame was taken at)."""
         if not self._can_dim or pair.on.index == self._glare_checked_on:
             return
         self._glare_checked_on = pair.on.index
-        if self._scale_of(pair.on) < 1.0:
+        if scale < 1.0:
             return
         on, off = pair.on.pixels[::4, ::4], pair.off.pixels[::4, ::4]
         share = np.count_nonzero((on >= SATURATED) & (off < SATURATED - GLARE_MARGIN)) / on.size
@@ -265,7 +266,8 @@ class VisionWorker:
 
     def _process(self, pair: Pair) -> None:
         started = time.perf_counter()
-        self._update_near(pair)
+        scale = self._scale_of(pair.on)
+        self._update_near(pair, scale)
         # If the ON/OFF match is too weak to trust, the scene's recent motion says where the
         # OFF frame should sit (ON frames are ring-lit alike and match each other better).
         dt = pair.off.t_start_s - pair.on.t_start_s
@@ -279,7 +281,7 @@ class VisionWorker:
         self.tracker.check_off(pair.on.index, pair.off.pixels, (result.shift.dy, result.shift.dx),
                                offset, self.cfg.vision.diff_threshold, detections)
         findings = self.tracker.update(pair.on.index, pair.t_s, detections, offset,
-                                       pair.on.pixels, self._scale_of(pair.on))
+                                       pair.on.pixels, scale)
         self.stats.process_s += time.perf_counter() - started
         self.stats.pairs += 1
         self.stats.candidates += len(detections)
