@@ -100,7 +100,8 @@ class PhotoCamera(SimCamera):
         mid = self._world.pose(t_k + cam.window_s / 2)
         bg = scenes.photo_crop(self.photo, cam, mid.yaw_deg, mid.pitch_deg, 1.5, wrap=True)
         rng = np.random.default_rng([self._world.seed, 0xCA3, index])
-        return render_frame(self._world, cam, poses, ring_rows, rng, t_start_s=t_k, background=bg)
+        return render_frame(self._world, cam, poses, ring_rows, rng, t_start_s=t_k,
+                            ring_level=self.ring_level(t_k), background=bg)
 
 
 @dataclass
@@ -153,7 +154,7 @@ def trial(cfg: Config, classifier: GlintClassifier, distance: float, angle: floa
     seed = BENCH_SEED + k
     rng = np.random.default_rng(seed)
     spec = scenes.LensSpec(distance, angle, aperture, pinhole=bool(rng.random() < 0.3))
-    scene = scenes.make_scene(rng, light, spec, 3, seed=seed)
+    scene = scenes.make_scene(rng, light, spec, 3, seed=seed, housed=True)
     world = PannedWorld(scene, seed, float(rng.uniform(-4, 4)))
     photo = photos[k % len(photos)] if photos and k % 2 == 0 else None
     t_in = entry_time(world, MAX_TRIAL_S)

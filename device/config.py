@@ -138,6 +138,10 @@ class VisionConfig:
     confirm_score_step: float = field(metadata=bounded(0.0, 1.0))
     floor_score: float = field(metadata=bounded(0.0, 1.0))
     steady_hit_ratio: float = field(metadata=bounded(0.0, 1.0))
+    big_glint_px: float = field(metadata=bounded(0.0, 100.0))
+    dark_surround_dn: float = field(metadata=bounded(0.0, 255.0))
+    dark_big_share: float = field(metadata=bounded(0.0, 1.0))
+    max_jitter_px: float = field(metadata=bounded(0.0, 200.0))
     candidate_events: int = field(metadata=bounded(0, 256))
 
 

@@ -129,8 +129,12 @@ def _distractor(kind: str, i: int, rng: np.random.Generator, room_x: float,
 
 def make_scene(rng: np.random.Generator, lighting: str, lens: LensSpec | None,
                n_distractors: int, kinds: tuple[str, ...] = DISTRACTORS,
-               seed: int = 0) -> Scene:
-    """A random room around the device with an optional lens and some distractors."""
+               seed: int = 0, housed: bool = False) -> Scene:
+    """A random room around the device with an optional lens and some distractors.
+
+    `housed`: the lens always sits in a camera body (box or disc) as every real one does;
+    otherwise a third of the lenses float bare, which teaches the model the glint alone.
+    """
     far = max(5.2, (lens.distance_m + 0.3) if lens else 0.0)
     back_wall = float(rng.uniform(far, far + 2.5))
     room_x = DEVICE_XYZ[0] + back_wall
@@ -151,7 +155,7 @@ def make_scene(rng: np.random.Generator, lighting: str, lens: LensSpec | None,
         table["lenses"] = [{
             "id": "lens-0", "position_m": p.round(4).tolist(), "axis_deg": _az_el(axis),
             "aperture_mm": round(lens.aperture_mm, 3), "pinhole": lens.pinhole,
-            "housing": str(rng.choice(["none", "box", "disc"])),
+            "housing": str(rng.choice(["box", "disc"] if housed else ["none", "box", "disc"])),
             "housing_size_m": round(float(rng.uniform(0.03, 0.12)), 3),
             "housing_albedo": round(float(rng.uniform(0.1, 0.9)), 3),
         }]

@@ -166,12 +166,18 @@ class SimCamera:
         times = t_k + np.linspace(0.0, cam.window_s, POSES_PER_FRAME)
         poses = [self._world.pose(float(t)) for t in times]
         rng = np.random.default_rng([self._world.seed, 0xCA3, index])
-        # A ring on PWM may shine at another level each time it is switched on.
-        duty_at = getattr(self._ring, "duty_at", None)
-        level = duty_at(t_k + cam.window_s / 2) if duty_at is not None else self._ring_level
         return render_frame(
-            self._world, cam, poses, ring_rows, rng, t_start_s=t_k, ring_level=level
+            self._world, cam, poses, ring_rows, rng, t_start_s=t_k,
+            ring_level=self.ring_level(t_k),
         )
+
+    def ring_level(self, t_k: float) -> float:
+        """The ring's level during the frame starting at `t_k`: a ring on PWM may shine at
+        another level each time it is switched on."""
+        duty_at = getattr(self._ring, "duty_at", None)
+        if duty_at is None:
+            return self._ring_level
+        return float(duty_at(t_k + self.params.window_s / 2))
 
     def _ring_rows(self, row_start: npt.NDArray[np.float64], t_k: float) -> npt.NDArray[np.float64]:
         """Lit fraction per row from the ring's log (each entry is a change of state)."""

@@ -41,6 +41,7 @@ class Detection:
     score: float
     label: Literal["lens", "other"]
     neighbours: int = 0  # other spots of the same pair within the cluster radius
+    surround: float = 0.0  # ON - OFF on the rings around the glint (its lit surroundings)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class PairResult:
         radius = self.cands.feature("radius_px")
         peak = self.cands.feature("peak")
         area = self.cands.feature("area_px")
+        surround = peak * (1.0 - self.cands.feature("contrast"))
         ys = self.cands.ys.astype(np.float64)
         xs = self.cands.xs.astype(np.float64)
         glinty = self.scores >= neighbour_score
@@ -73,7 +75,7 @@ class PairResult:
                 radius_px=round(float(radius[i]), 2), peak=float(peak[i]),
                 area_px=int(area[i]), score=round(score, 4),
                 label="lens" if score >= self.min_score else "other",
-                neighbours=int(near[i]),
+                neighbours=int(near[i]), surround=round(float(surround[i]), 1),
             ))
         return out
 

@@ -27,6 +27,7 @@ OFF_PEAK_SHARE = 0.5
 # A pair's detection this close to a track's predicted place is that track's glint (the
 # prediction strays a few pixels): its OFF frame was just found dark at the exact place.
 OWN_GLINT_PX = 6.0
+JITTER_KEPT = 32  # a track's latest position residuals kept for the jitter test
 _ANG = np.arange(12) * (2 * np.pi / 12)
 _RING_DY = np.round(RING_R * np.sin(_ANG)).astype(np.intp)
 _RING_DX = np.round(RING_R * np.cos(_ANG)).astype(np.intp)
@@ -54,6 +55,10 @@ class TrackParams:
     floor_score: float = 0.35  # ...down to this
     label_score: float = 0.5  # a track whose mean is under the lens label's score...
     steady_hit_ratio: float = 0.8  # ...must have been seen in this share of its ON frames
+    big_glint_px: float = 3.5  # a glint this wide (radius) comes from a lens within ~0.7 m...
+    dark_surround: float = 10.0  # ...whose body the ring lights above this (ON - OFF, DN)
+    dark_big_share: float = 0.5  # a track this often big and dark around is a ring image
+    max_jitter_px: float = 6.0  # median stray from the prediction a room-fixed glint stays in
 
 
 @dataclass
@@ -77,6 +82,8 @@ class Track:
     off_sightings: int = 0  # OFF frames that showed a spot here: a self-lit source, not a lens
     neighbour_sum: int = 0  # other spots near it, summed over its hits (glints come in crowds
     # on crinkled plastic, glossy housings and mirrors; a lens glint stands alone)
+    dark_big_hits: int = 0  # hits with a wide glint and unlit surroundings
+    jitter: list[float] = field(default_factory=list, repr=False)  # stray from prediction
     reported_at_hits: int = 0
     crop: Gray | None = field(default=None, repr=False)
 
@@ -202,6 +209,9 @@ class Tracker:
             px, py = self._predict(tr, on_index)
             dt = max(1, on_index - tr.last_hit_on)
             ex, ey = sx - px, sy - py
+            if tr.hits >= self.p.confirm_cycles:  # the drift is known by then
+                tr.jitter.append(math.hypot(ex, ey))
+                del tr.jitter[:-JITTER_KEPT]
             # alpha-beta filter: motion estimates carry a pixel or so of noise
             tr.sx, tr.sy = px + ALPHA * ex, py + ALPHA * ey
             tr.vx += BETA * ex / dt
@@ -214,6 +224,8 @@ class Tracker:
         tr.score_sum += det.score
         tr.peak_sum += det.peak
         tr.neighbour_sum += det.neighbours
+        tr.dark_big_hits += (det.radius_px >= self.p.big_glint_px
+                             and det.surround < self.p.dark_surround)
         tr.last_hit_on = on_index
         tr.level = self._on_level
         if det.score >= tr.best_score or tr.crop is None:
@@ -272,6 +284,10 @@ class Tracker:
         if tr.off_sightings > p.max_off_sightings + int(p.off_share * tr.hits):
             return None
         if tr.neighbour_sum / tr.hits > p.max_neighbours:
+            return None
+        if tr.dark_big_hits >= p.dark_big_share * tr.hits:
+            return None
+        if tr.jitter and float(np.median(tr.jitter)) > p.max_jitter_px:
             return None
         if tr.hit_ratio < p.min_hit_ratio:
             return None

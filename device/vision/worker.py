@@ -57,7 +57,9 @@ def track_params(cfg: Config) -> TrackParams:
         hfov_deg=v.hfov_deg, vfov_deg=v.vfov_deg, max_off_sightings=v.track_max_off_sightings,
         max_neighbours=v.max_neighbours, off_share=v.track_off_share,
         score_step=v.confirm_score_step, floor_score=v.floor_score, label_score=v.min_score,
-        steady_hit_ratio=v.steady_hit_ratio,
+        steady_hit_ratio=v.steady_hit_ratio, big_glint_px=v.big_glint_px,
+        dark_surround=v.dark_surround_dn, dark_big_share=v.dark_big_share,
+        max_jitter_px=v.max_jitter_px,
     )
 
 

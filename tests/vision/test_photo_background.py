@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from device.clock import VirtualClock
+from device.config import load
 from device.sim.geometry import CameraParams, Pose, project, unit_dir
+from device.sim.scenario import load_scenario
+from device.sim.world import World
 from models.scenes import photo_crop
 
 
@@ -53,3 +61,39 @@ def test_wrapped_photo_keeps_moving_past_its_edge() -> None:
     assert dy == 0 and abs(dx - gx) <= 1.0
     clamped = [photo_crop(photo, cam, y, 0.0, 1.0) for y in (30.0, 31.0)]
     assert np.array_equal(*clamped)  # without wrap the view stops at the photo's edge
+
+
+class _SteadyRing:
+    """A ring switched on at t = 0 and shining at a fixed PWM level ever since."""
+
+    def __init__(self, level: float) -> None:
+        self.level = level
+
+    def transitions(self, since_s: float = 0.0) -> list[tuple[float, bool]]:
+        return [(0.0, True)]
+
+    def duty_at(self, t_s: float) -> float:
+        return self.level
+
+
+def test_bench_photo_camera_renders_the_ring_level() -> None:
+    """Near mode dims every other ON frame; with a photograph as the room the bench camera
+    must render that level too, or a near lens is judged on frames the device never sees."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_vision", Path(__file__).resolve().parents[2] / "bench" / "vision.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    cfg = load()
+    world = World(load_scenario("clean_hotel_room").with_lighting("dark"), 3)
+    photo = np.full((480, 640), 200, np.uint8)
+    means = []
+    for level in (0.0, 0.25, 1.0):
+        cam = bench.PhotoCamera(photo, world, VirtualClock(), _SteadyRing(level), cfg.camera,
+                                5.0)
+        means.append(float(cam.render(60).mean()))
+    dark, dimmed, full = means
+    # what the ring adds: about a quarter of it at a quarter of the power
+    assert full - dark > 1.0, means
+    assert 0.1 * (full - dark) < dimmed - dark < 0.4 * (full - dark), means

@@ -136,6 +136,43 @@ def test_crowded_glints_are_not_confirmed() -> None:
     assert found == []
 
 
+def test_wide_glint_with_unlit_surroundings_is_not_confirmed() -> None:
+    """A 4 px glint is a lens within arm's reach, whose body the ring lights; the same glint
+    with nothing lit around it is the ring's image in a mirror or a framed print."""
+    def run(surround: float, radius: float = 4.0) -> int:
+        tr = Tracker(TrackParams(confirm_cycles=3, big_glint_px=3.5, dark_surround=10.0,
+                                 dark_big_share=0.5, refresh_cycles=100))
+        found = []
+        for k in range(10):
+            glint = Detection(x=320, y=240, radius_px=radius, peak=250, area_px=50,
+                              score=0.9, label="lens", surround=surround)
+            found += tr.update(k, k * 0.1, [glint], (0.0, 0.0), FRAME)
+        return len(found)
+
+    assert run(surround=3.0) == 0
+    assert run(surround=40.0) == 1  # the housing around a near lens is lit
+    assert run(surround=3.0, radius=2.0) == 1  # a small glint: a lens far off in the dark
+
+
+def test_glint_jumping_about_its_place_is_not_confirmed() -> None:
+    """A room-fixed glint stays within a pixel or two of its predicted place; one that jumps
+    8 px back and forth (facets of a kettle, a pane's reflections) strays by more than
+    max_jitter_px and is never confirmed, though it stays inside the track's gate."""
+    def run(amplitude: float, max_jitter: float = 6.0) -> tuple[int, int]:
+        tr = Tracker(TrackParams(confirm_cycles=3, min_score=0.7, score_step=0.05,
+                                 track_radius_px=24.0, max_jitter_px=max_jitter,
+                                 refresh_cycles=100))
+        found = []
+        for k in range(12):
+            x = 200.0 if k < 3 else 200 + (amplitude if k % 2 else -amplitude)
+            found += tr.update(k, k * 0.1, [det(x, 150, score=0.6)], (0.0, 0.0), FRAME)
+        return len(found), len(tr.tracks)
+
+    assert run(8.0) == (0, 1)  # one track all along, never confirmed
+    assert run(8.0, max_jitter=200.0) == (1, 1)
+    assert run(0.5) == (1, 1)
+
+
 def test_spot_seen_in_an_off_frame_vetoes_the_track() -> None:
     tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0))
     off = np.full((480, 640), 40, np.uint8)
