@@ -141,7 +141,8 @@ class VisionConfig:
     big_glint_px: float = field(metadata=bounded(0.0, 100.0))
     dark_surround_dn: float = field(metadata=bounded(0.0, 255.0))
     dark_big_share: float = field(metadata=bounded(0.0, 1.0))
-    max_jitter_px: float = field(metadata=bounded(0.0, 200.0))
+    twin_px: int = field(metadata=bounded(0, 64))
+    twin_share: float = field(metadata=bounded(0.0, 2.0))
     candidate_events: int = field(metadata=bounded(0, 256))
 
 

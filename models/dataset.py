@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from device.config import VisionConfig
-from device.vision.features import Candidates
+from device.vision.features import FEATURE_NAMES, Candidates
 from device.vision.motion import profiles
 from device.vision.pipeline import PairAnalyzer
 from models import scenes
@@ -44,7 +44,8 @@ class Dataset:
 
     def arrays(self) -> tuple[F32, F32, npt.NDArray[np.float64]]:
         x = np.concatenate(self.patches) if self.patches else np.zeros((0, 16, 16, 4), np.float32)
-        f = np.concatenate(self.features) if self.features else np.zeros((0, 9), np.float32)
+        f = (np.concatenate(self.features) if self.features
+             else np.zeros((0, len(FEATURE_NAMES)), np.float32))
         return x, f, np.asarray(self.labels, np.float64)
 
 

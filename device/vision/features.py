@@ -20,7 +20,7 @@ I64 = npt.NDArray[np.int64]
 
 # Column order of Candidates.features.
 FEATURE_NAMES = ("peak", "on_peak", "saturation", "area_px", "radius_px", "roundness",
-                 "contrast", "halo", "off_level")
+                 "contrast", "halo", "off_level", "twin")
 # Patch channels: ON, aligned OFF, ON - OFF (all /255) and ON - OFF over its peak (shape only).
 N_CHANNELS = 4
 SATURATED = 250  # 8-bit level from which a pixel is treated as clipped
@@ -96,6 +96,7 @@ def describe(on: Gray, off: Gray, shift: Shift, spots: list[Spot], patch_px: int
     features = np.stack([
         peak, on_p[:, c, c], sat, area, np.sqrt(area / np.pi), roundness,
         (peak - surround) / peak, halo, np.array([s.off_max for s in spots]) / 255.0,
+        np.array([s.twin for s in spots], np.float32),
     ], axis=1).astype(np.float32)
     patches = np.stack([on_p / 255.0, off_p / 255.0, np.maximum(d, 0) / 255.0,
                         np.clip(d / peak[:, None, None], -1.0, 1.0)], axis=3)

@@ -30,6 +30,7 @@ class ExtractParams:
     spot_radius_px: int = 6
     off_window_px: int = 2
     local_search_px: int = 3
+    twin_px: int = 12
     max_candidates: int = 32
     max_pixels: int = 20000
 
@@ -43,6 +44,8 @@ class Spot:
     peak: int  # ON - OFF at the spot, 0..255
     surround: float  # ON - OFF on the rings around it
     off_max: int  # brightest OFF pixel near the spot (after alignment)
+    twin: int = 0  # lowest ON - OFF within twin_px: a self-lit point's own OFF image, missed
+    # by the alignment, leaves a dark copy of the glint next to it
 
 
 def _ring_offsets(radius: float, n: int = 16) -> tuple[IntArr, IntArr]:
@@ -237,10 +240,29 @@ class Differencer:
         ky, kx, kv, sur = ky[first], kx[first], kv[first], sur[first]
         off_max = self._off_max(on, off, shift, ky, kx)
         ok = on[ky, kx].astype(np.intp) - off_max > p.diff_threshold
-        kept = [Spot(int(y), int(x), int(val), float(s), int(om))
-                for y, x, val, s, om, good in zip(ky, kx, kv, sur, off_max, ok, strict=True)
-                if good]
-        return kept[: p.max_candidates]
+        ky, kx, kv, sur, off_max = ky[ok], kx[ok], kv[ok], sur[ok], off_max[ok]
+        n = min(int(ky.size), p.max_candidates)
+        twin = self._twin(on.shape, ky[:n], kx[:n])
+        return [Spot(int(ky[i]), int(kx[i]), int(kv[i]), float(sur[i]), int(off_max[i]),
+                     int(twin[i])) for i in range(n)]
+
+    def _twin(self, shape: tuple[int, ...], ys: IntArr, xs: IntArr) -> IntArr:
+        """Lowest ON - OFF within twin_px of each spot (0 when nothing is darker in ON).
+
+        A lens is dark in OFF wherever the hand moved it. A steady LED that the alignment
+        missed (rolling-shutter skew at the top and bottom of the frame in a fast pan) shows
+        in OFF a few pixels away: ON - OFF there is about minus its glint.
+        """
+        r = self.p.twin_px
+        if r <= 0 or ys.size == 0:
+            return np.zeros(ys.size, np.intp)
+        h, w = shape[0], shape[1]
+        pad = self.pad
+        g = np.arange(-r, r + 1)
+        wy = np.clip(ys[:, None, None] + g[None, :, None], 0, h - 1) + pad
+        wx = np.clip(xs[:, None, None] + g[None, None, :], 0, w - 1) + pad
+        low: IntArr = np.minimum(self._d[wy, wx].reshape(ys.size, -1).min(axis=1), 0)
+        return low.astype(np.intp)
 
     def _recentre(self, shape: tuple[int, ...], ys: IntArr, xs: IntArr
                   ) -> tuple[IntArr, IntArr, I16]:

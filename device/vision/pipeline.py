@@ -25,6 +25,7 @@ def extract_params(cfg: VisionConfig) -> ExtractParams:
         spot_radius_px=cfg.spot_radius_px,
         off_window_px=cfg.off_window_px,
         local_search_px=cfg.local_search_px,
+        twin_px=cfg.twin_px,
         max_candidates=cfg.max_candidates,
     )
 
@@ -42,6 +43,7 @@ class Detection:
     label: Literal["lens", "other"]
     neighbours: int = 0  # other spots of the same pair within the cluster radius
     surround: float = 0.0  # ON - OFF on the rings around the glint (its lit surroundings)
+    twin: float = 0.0  # lowest ON - OFF near it (about -peak beside a self-lit point)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class PairResult:
         peak = self.cands.feature("peak")
         area = self.cands.feature("area_px")
         surround = peak * (1.0 - self.cands.feature("contrast"))
+        twin = self.cands.feature("twin")
         ys = self.cands.ys.astype(np.float64)
         xs = self.cands.xs.astype(np.float64)
         glinty = self.scores >= neighbour_score
@@ -76,6 +79,7 @@ class PairResult:
                 area_px=int(area[i]), score=round(score, 4),
                 label="lens" if score >= self.min_score else "other",
                 neighbours=int(near[i]), surround=round(float(surround[i]), 1),
+                twin=float(twin[i]),
             ))
         return out
 

@@ -27,7 +27,6 @@ OFF_PEAK_SHARE = 0.5
 # A pair's detection this close to a track's predicted place is that track's glint (the
 # prediction strays a few pixels): its OFF frame was just found dark at the exact place.
 OWN_GLINT_PX = 6.0
-JITTER_KEPT = 32  # a track's latest position residuals kept for the jitter test
 _ANG = np.arange(12) * (2 * np.pi / 12)
 _RING_DY = np.round(RING_R * np.sin(_ANG)).astype(np.intp)
 _RING_DX = np.round(RING_R * np.cos(_ANG)).astype(np.intp)
@@ -58,7 +57,8 @@ class TrackParams:
     big_glint_px: float = 3.5  # a glint this wide (radius) comes from a lens within ~0.7 m...
     dark_surround: float = 10.0  # ...whose body the ring lights above this (ON - OFF, DN)
     dark_big_share: float = 0.5  # a track this often big and dark around is a ring image
-    max_jitter_px: float = 6.0  # median stray from the prediction a room-fixed glint stays in
+    twin_share: float = 0.75  # a dark copy this deep beside a glint (share of its peak) is
+    # the OFF image of a self-lit point: the hit counts as an OFF sighting
 
 
 @dataclass
@@ -83,7 +83,6 @@ class Track:
     neighbour_sum: int = 0  # other spots near it, summed over its hits (glints come in crowds
     # on crinkled plastic, glossy housings and mirrors; a lens glint stands alone)
     dark_big_hits: int = 0  # hits with a wide glint and unlit surroundings
-    jitter: list[float] = field(default_factory=list, repr=False)  # stray from prediction
     reported_at_hits: int = 0
     crop: Gray | None = field(default=None, repr=False)
 
@@ -209,9 +208,6 @@ class Tracker:
             px, py = self._predict(tr, on_index)
             dt = max(1, on_index - tr.last_hit_on)
             ex, ey = sx - px, sy - py
-            if tr.hits >= self.p.confirm_cycles:  # the drift is known by then
-                tr.jitter.append(math.hypot(ex, ey))
-                del tr.jitter[:-JITTER_KEPT]
             # alpha-beta filter: motion estimates carry a pixel or so of noise
             tr.sx, tr.sy = px + ALPHA * ex, py + ALPHA * ey
             tr.vx += BETA * ex / dt
@@ -226,6 +222,7 @@ class Tracker:
         tr.neighbour_sum += det.neighbours
         tr.dark_big_hits += (det.radius_px >= self.p.big_glint_px
                              and det.surround < self.p.dark_surround)
+        tr.off_sightings += det.twin <= -self.p.twin_share * det.peak
         tr.last_hit_on = on_index
         tr.level = self._on_level
         if det.score >= tr.best_score or tr.crop is None:
@@ -286,8 +283,6 @@ class Tracker:
         if tr.neighbour_sum / tr.hits > p.max_neighbours:
             return None
         if tr.dark_big_hits >= p.dark_big_share * tr.hits:
-            return None
-        if tr.jitter and float(np.median(tr.jitter)) > p.max_jitter_px:
             return None
         if tr.hit_ratio < p.min_hit_ratio:
             return None

@@ -62,6 +62,24 @@ def test_without_alignment_the_steady_led_would_leak() -> None:
     assert not near_led(aligned)
 
 
+def test_a_steady_led_the_alignment_missed_leaves_a_dark_twin() -> None:
+    """The OFF image of a self-lit point sits a few pixels from its ON image when the
+    alignment misses it: ON - OFF there is about minus the glint. A lens has no such twin."""
+    scene = Scene(ambient=150, seed=1, steady=[(30, 40, 90, 1.0)], glints=[(60, 80, 120, 1.0)])
+    on = scene.frame(True)
+    off = scene.frame(False, 4, -6)
+    cands = PairAnalyzer(CFG, None).candidates(on, off, Shift(0, 0, 1.0))
+    by_place = {(int(y), int(x)): dict(zip(FEATURE_NAMES, f.tolist(), strict=True))
+                for y, x, f in zip(cands.ys, cands.xs, cands.features, strict=True)}
+    led = next(f for (y, x), f in by_place.items() if abs(y - 30) <= 2 and abs(x - 40) <= 2)
+    assert led["twin"] <= -0.75 * led["peak"]
+    aligned = PairAnalyzer(CFG, None).candidates(on, off, Shift(-4, 6, 1.0))
+    glint = FEATURE_NAMES.index("twin"), FEATURE_NAMES.index("peak")
+    (row,) = [f for y, x, f in zip(aligned.ys, aligned.xs, aligned.features, strict=True)
+              if (y, x) == (60, 80)]
+    assert row[glint[0]] > -0.25 * row[glint[1]]
+
+
 def test_lit_wall_is_not_a_glint_but_a_pinhole_on_it_is() -> None:
     scene = Scene(ambient=0, ring_gain=160, noise=1.0, seed=2, grain_px=32,
                   glints=[(50, 50, 80, 1.2)])
