@@ -143,6 +143,7 @@ class VisionConfig:
     dark_big_share: float = field(metadata=bounded(0.0, 1.0))
     twin_px: int = field(metadata=bounded(0, 64))
     twin_share: float = field(metadata=bounded(0.0, 2.0))
+    twin_min_dn: float = field(metadata=bounded(0.0, 255.0))
     candidate_events: int = field(metadata=bounded(0, 256))
 
 

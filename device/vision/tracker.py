@@ -57,8 +57,9 @@ class TrackParams:
     big_glint_px: float = 3.5  # a glint this wide (radius) comes from a lens within ~0.7 m...
     dark_surround: float = 10.0  # ...whose body the ring lights above this (ON - OFF, DN)
     dark_big_share: float = 0.5  # a track this often big and dark around is a ring image
-    twin_share: float = 0.75  # a dark copy this deep beside a glint (share of its peak) is
-    # the OFF image of a self-lit point: the hit counts as an OFF sighting
+    twin_share: float = 0.75  # a dark copy this deep beside a glint (share of its peak)...
+    twin_min: float = 128.0  # ...and at least this deep (DN) is the OFF image of a self-lit
+    # point: the hit counts as an OFF sighting
 
 
 @dataclass
@@ -222,7 +223,7 @@ class Tracker:
         tr.neighbour_sum += det.neighbours
         tr.dark_big_hits += (det.radius_px >= self.p.big_glint_px
                              and det.surround < self.p.dark_surround)
-        tr.off_sightings += det.twin <= -self.p.twin_share * det.peak
+        tr.off_sightings += det.twin <= -max(self.p.twin_share * det.peak, self.p.twin_min)
         tr.last_hit_on = on_index
         tr.level = self._on_level
         if det.score >= tr.best_score or tr.crop is None:

@@ -171,6 +171,24 @@ def test_glint_with_a_dark_twin_counts_as_an_off_sighting() -> None:
     assert run(twin=-60.0) > 0  # a housing edge beside a lens: shallower than the glint
 
 
+def test_a_shallow_twin_beside_a_faint_glint_is_no_led() -> None:
+    """In daylight a lens glint on a lit housing may stand only ~100 DN above OFF, and the
+    housing's misaligned edge beside it ~90 DN below: deep for that glint, too shallow for a
+    self-lit point, which saturates the OFF frame."""
+    def run(twin: float, peak: float) -> int:
+        tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0, off_share=0.1,
+                                 twin_share=0.75, twin_min=128.0))
+        found = []
+        for k in range(8):
+            glint = Detection(x=400, y=200, radius_px=1.5, peak=peak, area_px=7, score=0.95,
+                              label="lens", twin=twin)
+            found += tr.update(k, k * 0.1, [glint], (0.0, 0.0), FRAME)
+        return len(found)
+
+    assert run(twin=-90.0, peak=103.0) > 0
+    assert run(twin=-140.0, peak=150.0) == 0
+
+
 def test_spot_seen_in_an_off_frame_vetoes_the_track() -> None:
     tr = Tracker(TrackParams(confirm_cycles=3, max_off_sightings=0))
     off = np.full((480, 640), 40, np.uint8)
