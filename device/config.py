@@ -140,7 +140,7 @@ class VisionConfig:
     steady_hit_ratio: float = field(metadata=bounded(0.0, 1.0))
     big_glint_px: float = field(metadata=bounded(0.0, 100.0))
     dark_surround_dn: float = field(metadata=bounded(0.0, 255.0))
-    dark_big_share: float = field(metadata=bounded(0.0, 1.0))
+    wide_glint_share: float = field(metadata=bounded(0.0, 1.0))
     twin_px: int = field(metadata=bounded(0, 64))
     twin_share: float = field(metadata=bounded(0.0, 2.0))
     twin_min_dn: float = field(metadata=bounded(0.0, 255.0))

@@ -27,6 +27,7 @@ OFF_PEAK_SHARE = 0.5
 # A pair's detection this close to a track's predicted place is that track's glint (the
 # prediction strays a few pixels): its OFF frame was just found dark at the exact place.
 OWN_GLINT_PX = 6.0
+ON_CLIPPED = 250  # 8-bit ON level from which a glint counts as clipped
 _ANG = np.arange(12) * (2 * np.pi / 12)
 _RING_DY = np.round(RING_R * np.sin(_ANG)).astype(np.intp)
 _RING_DX = np.round(RING_R * np.cos(_ANG)).astype(np.intp)
@@ -54,9 +55,9 @@ class TrackParams:
     floor_score: float = 0.35  # ...down to this
     label_score: float = 0.5  # a track whose mean is under the lens label's score...
     steady_hit_ratio: float = 0.8  # ...must have been seen in this share of its ON frames
-    big_glint_px: float = 3.5  # a glint this wide (radius) comes from a lens within ~0.7 m...
-    dark_surround: float = 10.0  # ...whose body the ring lights above this (ON - OFF, DN)
-    dark_big_share: float = 0.5  # a track this often big and dark around is a ring image
+    big_glint_px: float = 3.5  # a glint this wide (radius) comes from a lens within ~0.7 m:
+    dark_surround: float = 10.0  # its body is lit above this (ON - OFF, DN) and it clips ON
+    wide_share: float = 0.5  # a track this often wide without both is no lens
     twin_share: float = 0.75  # a dark copy this deep beside a glint (share of its peak)...
     twin_min: float = 128.0  # ...and at least this deep (DN) is the OFF image of a self-lit
     # point: the hit counts as an OFF sighting
@@ -83,7 +84,7 @@ class Track:
     off_sightings: int = 0  # OFF frames that showed a spot here: a self-lit source, not a lens
     neighbour_sum: int = 0  # other spots near it, summed over its hits (glints come in crowds
     # on crinkled plastic, glossy housings and mirrors; a lens glint stands alone)
-    dark_big_hits: int = 0  # hits with a wide glint and unlit surroundings
+    odd_wide_hits: int = 0  # hits with a wide glint no near lens gives (see _odd_wide)
     reported_at_hits: int = 0
     crop: Gray | None = field(default=None, repr=False)
 
@@ -221,14 +222,26 @@ class Tracker:
         tr.score_sum += det.score
         tr.peak_sum += det.peak
         tr.neighbour_sum += det.neighbours
-        tr.dark_big_hits += (det.radius_px >= self.p.big_glint_px
-                             and det.surround < self.p.dark_surround)
+        tr.odd_wide_hits += self._odd_wide(det, on_pixels)
         tr.off_sightings += det.twin <= -max(self.p.twin_share * det.peak, self.p.twin_min)
         tr.last_hit_on = on_index
         tr.level = self._on_level
         if det.score >= tr.best_score or tr.crop is None:
             tr.best_score = det.score
             tr.crop = crop_around(on_pixels, det.x, det.y, self.p.evidence_crop_px)
+
+    def _odd_wide(self, det: Detection, on_pixels: Gray) -> bool:
+        """A wide glint that no lens gives. Only a lens within ~0.7 m makes a glint this wide,
+        and that close its return is hundreds of times a white wall's: it clips the ON frame,
+        and the ring lights the camera's body around it. The ring's image in a mirror or a
+        framed print is as wide with nothing lit around it; a patch of glossy plastic lit by
+        the ring is as wide and nowhere near clipping."""
+        if det.radius_px < self.p.big_glint_px:
+            return False
+        if det.surround < self.p.dark_surround:
+            return True
+        x, y = round(det.x), round(det.y)
+        return int(on_pixels[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].max()) < ON_CLIPPED
 
     def check_off(self, on_index: int, off_pixels: Gray, shift: tuple[int, int],
                   offset: tuple[float, float], threshold: float,
@@ -283,7 +296,7 @@ class Tracker:
             return None
         if tr.neighbour_sum / tr.hits > p.max_neighbours:
             return None
-        if tr.dark_big_hits >= p.dark_big_share * tr.hits:
+        if tr.odd_wide_hits >= p.wide_share * tr.hits:
             return None
         if tr.hit_ratio < p.min_hit_ratio:
             return None

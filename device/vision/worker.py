@@ -58,7 +58,7 @@ def track_params(cfg: Config) -> TrackParams:
         max_neighbours=v.max_neighbours, off_share=v.track_off_share,
         score_step=v.confirm_score_step, floor_score=v.floor_score, label_score=v.min_score,
         steady_hit_ratio=v.steady_hit_ratio, big_glint_px=v.big_glint_px,
-        dark_surround=v.dark_surround_dn, dark_big_share=v.dark_big_share,
+        dark_surround=v.dark_surround_dn, wide_share=v.wide_glint_share,
         twin_share=v.twin_share, twin_min=v.twin_min_dn,
     )
 
