@@ -44,6 +44,7 @@ class Detection:
     neighbours: int = 0  # other spots of the same pair within the cluster radius
     surround: float = 0.0  # ON - OFF on the rings around the glint (its lit surroundings)
     twin: float = 0.0  # lowest ON - OFF near it (about -peak beside a self-lit point)
+    saturation: float = 0.0  # share of the 3x3 ON pixels at the glint that clip
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class PairResult:
         area = self.cands.feature("area_px")
         surround = peak * (1.0 - self.cands.feature("contrast"))
         twin = self.cands.feature("twin")
+        saturation = self.cands.feature("saturation")
         ys = self.cands.ys.astype(np.float64)
         xs = self.cands.xs.astype(np.float64)
         glinty = self.scores >= neighbour_score
@@ -79,7 +81,7 @@ class PairResult:
                 area_px=int(area[i]), score=round(score, 4),
                 label="lens" if score >= self.min_score else "other",
                 neighbours=int(near[i]), surround=round(float(surround[i]), 1),
-                twin=float(twin[i]),
+                twin=float(twin[i]), saturation=float(saturation[i]),
             ))
         return out
 

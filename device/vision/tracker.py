@@ -27,7 +27,6 @@ OFF_PEAK_SHARE = 0.5
 # A pair's detection this close to a track's predicted place is that track's glint (the
 # prediction strays a few pixels): its OFF frame was just found dark at the exact place.
 OWN_GLINT_PX = 6.0
-ON_CLIPPED = 250  # 8-bit ON level from which a glint counts as clipped
 _ANG = np.arange(12) * (2 * np.pi / 12)
 _RING_DY = np.round(RING_R * np.sin(_ANG)).astype(np.intp)
 _RING_DX = np.round(RING_R * np.cos(_ANG)).astype(np.intp)
@@ -222,7 +221,7 @@ class Tracker:
         tr.score_sum += det.score
         tr.peak_sum += det.peak
         tr.neighbour_sum += det.neighbours
-        tr.odd_wide_hits += self._odd_wide(det, on_pixels)
+        tr.odd_wide_hits += self._odd_wide(det)
         tr.off_sightings += det.twin <= -max(self.p.twin_share * det.peak, self.p.twin_min)
         tr.last_hit_on = on_index
         tr.level = self._on_level
@@ -230,7 +229,7 @@ class Tracker:
             tr.best_score = det.score
             tr.crop = crop_around(on_pixels, det.x, det.y, self.p.evidence_crop_px)
 
-    def _odd_wide(self, det: Detection, on_pixels: Gray) -> bool:
+    def _odd_wide(self, det: Detection) -> bool:
         """A wide glint that no lens gives. Only a lens within ~0.7 m makes a glint this wide,
         and that close its return is hundreds of times a white wall's: it clips the ON frame,
         and the ring lights the camera's body around it. The ring's image in a mirror or a
@@ -238,10 +237,7 @@ class Tracker:
         the ring is as wide and nowhere near clipping."""
         if det.radius_px < self.p.big_glint_px:
             return False
-        if det.surround < self.p.dark_surround:
-            return True
-        x, y = round(det.x), round(det.y)
-        return int(on_pixels[max(y - 1, 0):y + 2, max(x - 1, 0):x + 2].max()) < ON_CLIPPED
+        return det.surround < self.p.dark_surround or det.saturation == 0.0
 
     def check_off(self, on_index: int, off_pixels: Gray, shift: tuple[int, int],
                   offset: tuple[float, float], threshold: float,

@@ -140,22 +140,21 @@ def test_wide_glint_is_a_lens_only_when_clipped_with_its_body_lit() -> None:
     """A 4 px glint is a lens within arm's reach: it clips the ON frame and the ring lights
     its body. The same glint with nothing lit around it is the ring's image in a mirror or a
     framed print; one that does not clip ON is a ring-lit patch of glossy plastic."""
-    def run(surround: float, on_level: int = 255, radius: float = 4.0) -> int:
+    def run(surround: float, saturation: float = 1.0, radius: float = 4.0) -> int:
         tr = Tracker(TrackParams(confirm_cycles=3, big_glint_px=3.5, dark_surround=10.0,
                                  wide_share=0.5, refresh_cycles=100))
-        frame = np.full((480, 640), 60, np.uint8)
-        frame[236:245, 316:325] = on_level
         found = []
         for k in range(10):
             glint = Detection(x=320, y=240, radius_px=radius, peak=180, area_px=50,
-                              score=0.9, label="lens", surround=surround)
-            found += tr.update(k, k * 0.1, [glint], (0.0, 0.0), frame)
+                              score=0.9, label="lens", surround=surround,
+                              saturation=saturation)
+            found += tr.update(k, k * 0.1, [glint], (0.0, 0.0), FRAME)
         return len(found)
 
     assert run(surround=40.0) == 1  # clipped, the housing around it lit: a near lens
     assert run(surround=3.0) == 0
-    assert run(surround=40.0, on_level=150) == 0
-    assert run(surround=3.0, on_level=150, radius=2.0) == 1  # small: a lens far off
+    assert run(surround=40.0, saturation=0.0) == 0
+    assert run(surround=3.0, saturation=0.0, radius=2.0) == 1  # small: a lens far off
 
 
 def test_glint_with_a_dark_twin_counts_as_an_off_sighting() -> None:
