@@ -71,13 +71,15 @@ class Track:
     y: float
     first_t_s: float
     hits: int = 0
-    misses: int = 0
     run_misses: int = 0
     score_sum: float = 0.0
     peak_sum: float = 0.0  # ON - OFF at the glint, summed over hits
     best_score: float = 0.0
     last_hit_on: int = -1
-    level: float = 1.0  # ring level of the ON frame of its latest hit
+    # ON frames with the track in view, per ring level: [hits, misses]. A lens lost in the
+    # glare of a near surface shows only in the dimmed frames, a faint one only at full power:
+    # a track is judged at the level it is seen at, not by the frames of the other.
+    by_level: dict[float, list[int]] = field(default_factory=dict)
     vx: float = 0.0  # drift in stabilised px per frame index (parallax of a near object)
     vy: float = 0.0
     off_sightings: int = 0  # OFF frames that showed a spot here: a self-lit source, not a lens
@@ -88,9 +90,22 @@ class Track:
     crop: Gray | None = field(default=None, repr=False)
 
     @property
+    def misses(self) -> int:
+        """In-view ON frames that missed it, at the ring level it has been seen at most."""
+        return self._main_level()[1]
+
+    @property
     def hit_ratio(self) -> float:
         """Share of the ON frames with the track in view (at its ring level) that saw it."""
-        return self.hits / max(1, self.hits + self.misses)
+        hits, misses = self._main_level()
+        return hits / max(1, hits + misses)
+
+    def _main_level(self) -> tuple[int, int]:
+        """(hits, misses) at the ring level with the most hits (the better ratio on a tie)."""
+        if not self.by_level:
+            return self.hits, 0
+        h, m = max(self.by_level.values(), key=lambda hm: (hm[0], hm[0] / max(1, sum(hm))))
+        return h, m
 
     @property
     def mean_score(self) -> float:
@@ -134,10 +149,8 @@ class Tracker:
                 x, y = tr.sx - ox, tr.sy - oy
                 in_view = 0 <= x < width and 0 <= y < height
                 tr.run_misses += 1
-                # A frame at another ring level is no chance missed: a lens lost in the glare
-                # of a near surface shows only in the dimmed frames, a faint one at full power.
-                if in_view and tr.level == self._on_level:
-                    tr.misses += 1
+                if in_view:
+                    tr.by_level.setdefault(self._on_level, [0, 0])[1] += 1
             if tr.run_misses <= self.p.max_misses:
                 keep.append(tr)
         self.tracks = keep
@@ -217,6 +230,7 @@ class Tracker:
             tr.sx, tr.sy = sx, sy
         tr.x, tr.y = det.x, det.y
         tr.hits += 1
+        tr.by_level.setdefault(self._on_level, [0, 0])[0] += 1
         tr.run_misses = 0
         tr.score_sum += det.score
         tr.peak_sum += det.peak
@@ -224,7 +238,6 @@ class Tracker:
         tr.odd_wide_hits += self._odd_wide(det)
         tr.off_sightings += det.twin <= -max(self.p.twin_share * det.peak, self.p.twin_min)
         tr.last_hit_on = on_index
-        tr.level = self._on_level
         if det.score >= tr.best_score or tr.crop is None:
             tr.best_score = det.score
             tr.crop = crop_around(on_pixels, det.x, det.y, self.p.evidence_crop_px)

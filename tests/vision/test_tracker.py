@@ -288,3 +288,23 @@ def test_frames_at_another_ring_level_are_not_missed_chances() -> None:
 
     assert run([0.25, 1.0] * 6)
     assert not run([1.0, 1.0] * 6)
+
+
+def test_a_lens_lost_in_glare_before_near_mode_is_judged_at_the_dimmed_level() -> None:
+    """Seen once at full power, then lost in the glare of its white housing for the frames
+    it takes near mode to start, then seen in every dimmed frame: the full-power misses do
+    not count against the dimmed sightings. A glint missed as often at one level is not
+    confirmed."""
+
+    def run(dimmed: float) -> list[LensFinding]:
+        tr = Tracker(TrackParams(confirm_cycles=3, min_hit_ratio=0.6, max_misses=6))
+        levels = [1.0] * 6 + [1.0, dimmed] * 5
+        found: list[LensFinding] = []
+        for k, level in enumerate(levels):
+            seen = k == 0 or (k >= 6 and k % 2 == 1)
+            found += tr.update(k, k * 0.1, [det(300, 100)] if seen else [], (0.0, 0.0),
+                               FRAME, level)
+        return found
+
+    assert run(0.25)
+    assert not run(1.0)
