@@ -144,6 +144,10 @@ class VisionConfig:
     twin_px: int = field(metadata=bounded(0, 64))
     twin_share: float = field(metadata=bounded(0.0, 2.0))
     twin_min_dn: float = field(metadata=bounded(0.0, 255.0))
+    site_radius_px: float = field(metadata=bounded(0.0, 1000.0))
+    site_memory_s: float = field(metadata=bounded(0.0, 600.0))
+    pass_gap_s: float = field(metadata=bounded(0.0, 60.0))
+    site_passes: int = field(metadata=bounded(1, 100))
     candidate_events: int = field(metadata=bounded(0, 256))
 
 

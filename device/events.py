@@ -72,9 +72,10 @@ class LensFinding:
     x: float
     y: float
     bearing_deg: tuple[float, float]  # (azimuth, elevation) relative to the device axis
-    confidence: float  # 0..1
+    confidence: float  # 0..1, of a lens at this place (all its passes)
     cycles: int
     crop: Gray | None = field(default=None, compare=False, repr=False)
+    passes: int = 1  # separate passes that confirmed a lens at this place
 
 
 @dataclass(frozen=True)

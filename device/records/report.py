@@ -74,6 +74,7 @@ def lens_finding_dict(f: LensFinding) -> dict[str, Any]:
         "y": round(f.y, 1),
         "bearing_deg": [round(b, 1) for b in f.bearing_deg],
         "cycles": f.cycles,
+        "passes": f.passes,
     }
 
 
@@ -92,12 +93,18 @@ def rf_finding_dict(f: RfFinding) -> dict[str, Any]:
     }
 
 
+def _passes(f: dict[str, Any]) -> str:
+    """', found on N separate passes' when the place was confirmed more than once."""
+    n = int(f.get("passes", 1))
+    return f", found on {n} separate passes" if n > 1 else ""
+
+
 def describe_finding(f: dict[str, Any]) -> str:
     if f["channel"] == "lens":
         az, el = f["bearing_deg"]
         return (
             f"LENS  confidence {f['confidence']:.2f} at {az:+.0f}° az {el:+.0f}° el "
-            f"(seen over {f['cycles']} ring cycles, t={f['t_s']:.1f}s)"
+            f"(seen over {f['cycles']} ring cycles{_passes(f)}, t={f['t_s']:.1f}s)"
         )
     return (
         f"RF    {f['freq_hz'] / 1e6:.2f} MHz {f['label']} ({f['novelty']}, "

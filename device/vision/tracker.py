@@ -60,6 +60,37 @@ class TrackParams:
     twin_share: float = 0.75  # a dark copy this deep beside a glint (share of its peak)...
     twin_min: float = 128.0  # ...and at least this deep (DN) is the OFF image of a self-lit
     # point: the hit counts as an OFF sighting
+    site_radius_px: float = 120.0  # a lens confirmed again this close (stabilised px)...
+    site_memory_s: float = 20.0  # ...this soon after its place was last seen is the same place
+    pass_gap_s: float = 1.0  # confirmed this long after the place was last seen: a new pass
+    site_passes: int = 3  # from this many passes a place's confidence combines them all
+
+
+@dataclass
+class Site:
+    """A place (stabilised coordinates) where lens tracks were confirmed.
+
+    A lens glints again whenever the device faces it from inside its cone, so a sweep that
+    passes it several times confirms it on each pass; a glossy facet glints only from the few
+    spots where its normal points at the device. Each pass is evidence of its own, but only
+    from `site_passes` passes on are they combined (two passes over a facet happen).
+    """
+
+    id: int
+    sx: float
+    sy: float
+    seen_t_s: float  # last hit of any of its tracks
+    passes: list[float] = field(default_factory=list)  # best track confidence of each pass
+
+    def confidence(self, min_passes: int) -> float:
+        """The best pass alone; from `min_passes` passes on, the chance that every pass was
+        wrong is taken as the product of theirs."""
+        if len(self.passes) < min_passes:
+            return max(self.passes, default=0.0)
+        wrong = 1.0
+        for c in self.passes:
+            wrong *= 1.0 - c
+        return round(1.0 - wrong, 4)
 
 
 @dataclass
@@ -88,6 +119,8 @@ class Track:
     odd_wide_hits: int = 0  # hits with a wide glint no near lens gives (see _odd_wide)
     reported_at_hits: int = 0
     crop: Gray | None = field(default=None, repr=False)
+    site: Site | None = None  # where it was confirmed, and on which pass
+    pass_index: int = 0
 
     @property
     def misses(self) -> int:
@@ -137,6 +170,7 @@ class Tracker:
     def __init__(self, params: TrackParams) -> None:
         self.p = params
         self.tracks: list[Track] = []
+        self.sites: list[Site] = []
         self._next_id = 1
         self._on_index: int | None = None
         self._on_level = 1.0
@@ -198,6 +232,9 @@ class Tracker:
             if best.last_hit_on == on_index:
                 continue  # one hit per ON frame, whichever pair saw it
             self._hit(best, det, sx, sy, on_index, on_pixels)
+            if best.site is not None:
+                best.site.seen_t_s = t_s
+                best.site.sx, best.site.sy = best.sx, best.sy
             finding = self._maybe_report(best, t_s, w, h)
             if finding is not None:
                 findings.append(finding)
@@ -312,8 +349,31 @@ class Tracker:
         if tr.reported_at_hits and tr.hits - tr.reported_at_hits < p.refresh_cycles:
             return None
         tr.reported_at_hits = tr.hits
+        site = tr.site or self._bind_site(tr, t_s)
+        site.passes[tr.pass_index] = max(site.passes[tr.pass_index], self.confidence(tr))
         return LensFinding(
             t_s=t_s, track_id=tr.id, x=tr.x, y=tr.y,
             bearing_deg=bearing_deg(tr.x, tr.y, w, h, p.hfov_deg, p.vfov_deg),
-            confidence=self.confidence(tr), cycles=tr.hits, crop=tr.crop,
+            confidence=site.confidence(p.site_passes), cycles=tr.hits, crop=tr.crop,
+            passes=len(site.passes),
         )
+
+    def _bind_site(self, tr: Track, t_s: float) -> Site:
+        """The place of a newly confirmed track: a recent one near it, or a new place. It is
+        a new pass over the place when the place had not been seen for `pass_gap_s` when the
+        track began (not the tracker losing the glint for a moment and starting again)."""
+        p = self.p
+        self.sites = [s for s in self.sites if t_s - s.seen_t_s <= p.site_memory_s]
+        r2 = p.site_radius_px ** 2
+        near = [s for s in self.sites if (s.sx - tr.sx) ** 2 + (s.sy - tr.sy) ** 2 <= r2]
+        site = min(near, key=lambda s: (s.sx - tr.sx) ** 2 + (s.sy - tr.sy) ** 2, default=None)
+        if site is None:
+            site = Site(self._next_id, tr.sx, tr.sy, t_s)
+            self._next_id += 1
+            self.sites.append(site)
+        if not site.passes or tr.first_t_s - site.seen_t_s >= p.pass_gap_s:
+            site.passes.append(0.0)
+        tr.site, tr.pass_index = site, len(site.passes) - 1
+        site.seen_t_s = t_s
+        site.sx, site.sy = tr.sx, tr.sy
+        return site

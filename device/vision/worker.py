@@ -59,7 +59,8 @@ def track_params(cfg: Config) -> TrackParams:
         score_step=v.confirm_score_step, floor_score=v.floor_score, label_score=v.min_score,
         steady_hit_ratio=v.steady_hit_ratio, big_glint_px=v.big_glint_px,
         dark_surround=v.dark_surround_dn, wide_share=v.wide_glint_share,
-        twin_share=v.twin_share, twin_min=v.twin_min_dn,
+        twin_share=v.twin_share, twin_min=v.twin_min_dn, site_radius_px=v.site_radius_px,
+        site_memory_s=v.site_memory_s, pass_gap_s=v.pass_gap_s, site_passes=v.site_passes,
     )
 
 

@@ -30,21 +30,20 @@ DEMO_TIMEOUT_S = 900.0
 
 @dataclass(frozen=True)
 class Expect:
+    verdict: str  # the verdict the room's sweep must end on
     rf_labels: tuple[str, ...] = ()  # each must name one of the room's RF findings
-    verdict: str | None = None  # the verdict this room must reach, where it is met today
 
 
-# What the rooms hide (scenario files, [truth] and [[emitters]]). Verdicts are asserted where
-# the demo reaches them; every camera room must at least never be called clear.
+# What the rooms hide (scenario files, [truth] and [[emitters]]).
 EXPECT: dict[str, Expect] = {
-    "clock_camera_video_tx": Expect(("analog video 1.2 GHz",), "camera"),
-    "downlight_lte_camera": Expect(("LTE B20 uplink",), "camera"),
-    "daylight_office_gsm_camera": Expect(("GSM900",), "camera"),
-    "smoke_detector_camera": Expect(),
-    "dark_bedroom_camera": Expect(),
-    "wifi_only_camera": Expect(),
-    "clean_hotel_room": Expect(verdict="clear"),
-    "busy_rf_room": Expect(verdict="clear"),
+    "clock_camera_video_tx": Expect("camera", ("analog video 1.2 GHz",)),
+    "downlight_lte_camera": Expect("camera", ("LTE B20 uplink",)),
+    "daylight_office_gsm_camera": Expect("camera", ("GSM900",)),
+    "smoke_detector_camera": Expect("camera"),
+    "dark_bedroom_camera": Expect("camera"),
+    "wifi_only_camera": Expect("camera"),
+    "clean_hotel_room": Expect("clear"),
+    "busy_rf_room": Expect("clear"),
 }
 # Emitters every room has and no finding may ever name: the baseline at the door learns them.
 NEVER_REPORTED = ("FM broadcast", "downlink", "DVB-T", "DAB")
@@ -102,8 +101,7 @@ def test_room_report(name: str, reports: dict[str, dict[str, Any]]) -> None:
         assert any(finds_the_lens(world, f) for f in lens_findings(report)), (
             f"{name}: no lens finding where the hidden lens is"
         )
-    if expect.verdict is not None:
-        assert report["verdict"] == expect.verdict
+    assert report["verdict"] == expect.verdict
     assert any("2.4/5.8 GHz" in note for note in report["notes"])
 
 

@@ -308,3 +308,48 @@ def test_a_lens_lost_in_glare_before_near_mode_is_judged_at_the_dimmed_level() -
 
     assert run(0.25)
     assert not run(1.0)
+
+
+def sweep_passes(tr: Tracker, spans: list[tuple[int, int, float, float]],
+                 frames: int) -> list[LensFinding]:
+    """Frames 0..frames-1 at 10 per second; a glint at (x, y) in the frames of each span
+    (first, last, x, y)."""
+    found: list[LensFinding] = []
+    for k in range(frames):
+        dets = [det(x, y, score=0.6) for a, b, x, y in spans if a <= k <= b]
+        found += tr.update(k, k * 0.1, dets, (0.0, 0.0), FRAME)
+    return found
+
+
+def test_a_place_confirmed_on_three_separate_passes_combines_them() -> None:
+    """A lens glints again each time the device faces it: the third pass lifts the place's
+    confidence above any single pass; two passes do not."""
+    params = TrackParams(confirm_cycles=3, max_misses=4, site_passes=3, pass_gap_s=1.0)
+    spans = [(0, 9, 300, 200), (30, 39, 310, 205), (60, 69, 290, 195)]
+    found = sweep_passes(Tracker(params), spans, 75)
+    by_pass = [[f for f in found if a * 0.1 <= f.t_s <= b * 0.1] for a, b, _, _ in spans]
+    assert all(by_pass)
+    single = max(f.confidence for f in by_pass[0])
+    assert max(f.confidence for f in by_pass[1]) == pytest.approx(single, abs=0.05)
+    assert by_pass[1][0].passes == 2
+    third = by_pass[2][-1]
+    assert third.passes == 3
+    assert third.confidence > single + 0.2
+    assert third.confidence == pytest.approx(1 - (1 - single) ** 3, abs=0.05)
+    assert len({f.track_id for f in found}) == 3  # three tracks, one place
+
+
+def test_a_glint_lost_for_a_moment_or_seen_elsewhere_is_no_new_pass() -> None:
+    params = TrackParams(confirm_cycles=3, max_misses=2, site_passes=2, pass_gap_s=1.0,
+                         site_radius_px=120.0, site_memory_s=20.0)
+    # lost for half a second between tracks: the same pass
+    found = sweep_passes(Tracker(params), [(0, 9, 300, 200), (15, 24, 300, 200)], 30)
+    assert {f.passes for f in found} == {1}
+    # another place 200 px away, or the same place after the memory ran out: a new place
+    found = sweep_passes(Tracker(params), [(0, 9, 300, 200), (30, 39, 500, 200)], 45)
+    assert {f.passes for f in found} == {1}
+    found = sweep_passes(Tracker(params), [(0, 9, 300, 200), (230, 239, 300, 200)], 245)
+    assert {f.passes for f in found} == {1}
+    # the same place 2 s later: the second pass
+    found = sweep_passes(Tracker(params), [(0, 9, 300, 200), (30, 39, 300, 200)], 45)
+    assert max(f.passes for f in found) == 2
