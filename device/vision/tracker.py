@@ -62,7 +62,7 @@ class TrackParams:
     # point: the hit counts as an OFF sighting
     site_radius_px: float = 120.0  # a lens confirmed again this close (stabilised px)...
     site_memory_s: float = 20.0  # ...this soon after its place was last seen is the same place
-    pass_gap_s: float = 1.0  # confirmed this long after the place was last seen: a new pass
+    pass_gap_s: float = 1.0  # a track begun this long after the place was last seen: a new pass
     site_passes: int = 3  # from this many passes a place's confidence combines them all
 
 
