@@ -6,11 +6,15 @@
    random distractors), the device panning across it at 15 deg/s with hand tremor, run
    through the real VisionWorker on the simulated camera and mock GPIO ring for 2 s, or
    until the lens has been inside its cone for 1 s if it enters later (at most 3 s).
-   Recall = the lens became a LensFinding; latency = from the lens entering the view
-   (inside its cone) to that finding. Backgrounds: held-out photographs (scikit-image, if
-   installed) or the room's own texture.
+   Recall = the lens became a LensFinding in that first look; latency = from the lens
+   entering the view (inside its cone) to that finding. Then the second look the sweep screen
+   asks for: the device turns back at 30 deg/s (the motion estimate follows up to 37 deg/s),
+   looks away for 1 s and pans across again. Alert recall = the lens raised the alert
+   (`lens_weight`: two passes, or one pass at the camera level) by the end of it.
+   Backgrounds: held-out photographs (scikit-image, if installed) or the room's own texture.
 2. Sweeps: the whole 2-minute `clean_hotel_room` tour (false lens alerts per sweep, by the
-   nearest distractor) and `smoke_detector_camera` (time to find a real pinhole).
+   nearest distractor; and every confirmed false glint, alerting or not) and the six camera
+   rooms (time to the first finding and to the alert).
 3. Throughput: extraction + classification of recorded 640x480 pairs on one core.
 """
 
@@ -22,6 +26,7 @@ import math
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from device.clock import VirtualClock
 from device.config import Config, load
 from device.events import Gray, LensFinding
+from device.fusion.alert import AlertMachine, lens_weight
 from device.hal.base import EndOfData
 from device.hal.gpio import GpioRing, mock_factory
 from device.sim.camera import SimCamera
@@ -58,6 +64,13 @@ MIN_IN_CONE_S = 1.0
 MAX_TRIAL_S = 3.0  # ...up to this (the lens is still in view: the pan has turned 45 deg)
 MATCH_PX = 12.0  # a finding this close to the projected lens is that lens
 ARM_M = 0.35  # the device is held this far in front of the body
+CAMERA_ROOMS = ("smoke_detector_camera", "wifi_only_camera", "dark_bedroom_camera",
+                "downlight_lte_camera", "clock_camera_video_tx", "daylight_office_gsm_camera")
+# The second look the sweep screen asks for: after the first look the device turns back to
+# where the pan began at this rate (under the 37 deg/s the motion estimate follows), stays
+# turned away this long, and pans across again.
+TURN_DPS = 30.0
+AWAY_S = 1.0
 
 
 class PannedWorld(World):
@@ -69,10 +82,26 @@ class PannedWorld(World):
         self._pitch = pitch_deg
         self._freq = rng.uniform([0.3, 0.3, 8.0, 8.0], [1.2, 1.2, 11.0, 11.0])
         self._phase = rng.uniform(0, 2 * math.pi, 4)
+        self.first_look_s = math.inf  # set by `look_again`
+
+    def look_again(self, first_look_s: float) -> float:
+        """End the first look at `first_look_s`: turn back, look away, pan across again.
+        Returns when the second pan begins."""
+        self.first_look_s = first_look_s
+        return first_look_s + PAN_DPS * first_look_s / TURN_DPS + AWAY_S
+
+    def pan_yaw(self, t_s: float) -> float:
+        first = self.first_look_s
+        if t_s <= first:
+            return START_YAW_DEG - PAN_DPS * t_s
+        back = PAN_DPS * first / TURN_DPS
+        if t_s <= first + back:
+            return START_YAW_DEG - PAN_DPS * first + TURN_DPS * (t_s - first)
+        return START_YAW_DEG - PAN_DPS * max(0.0, t_s - first - back - AWAY_S)
 
     def pose(self, t_s: float) -> Pose:
         w = np.sin(2 * math.pi * self._freq * t_s + self._phase)
-        yaw = START_YAW_DEG - PAN_DPS * t_s + 0.25 * w[0] + 0.08 * w[2]  # drift + tremor
+        yaw = self.pan_yaw(t_s) + 0.25 * w[0] + 0.08 * w[2]  # drift + tremor
         pitch = self._pitch + 0.25 * w[1] + 0.08 * w[3]
         # The device is held at arm's length: turning the body also moves it sideways.
         swing = ARM_M * np.array([math.cos(math.radians(yaw)) - 1, math.sin(math.radians(yaw)), 0])
@@ -159,14 +188,29 @@ def trial(cfg: Config, classifier: GlintClassifier, distance: float, angle: floa
     photo = photos[k % len(photos)] if photos and k % 2 == 0 else None
     t_in = entry_time(world, MAX_TRIAL_S)
     duration = TRIAL_S if t_in is None else min(MAX_TRIAL_S, max(TRIAL_S, t_in + MIN_IN_CONE_S))
-    run = run_worker(cfg, world, photo, duration, classifier)
-    hits = [f for f in run.findings if matches(world, f)]
+    again_s = world.look_again(duration)
+    run = run_worker(cfg, world, photo, again_s + duration, classifier)
+    first = [f for f in run.findings if f.t_s <= duration]
+    hits = [f for f in first if matches(world, f)]
     latency = hits[0].t_s - t_in if hits and t_in is not None else None
+    level = alert_level(cfg)
     return {"distance_m": distance, "off_axis_deg": angle, "aperture_mm": aperture,
             "light": light, "found": bool(hits), "latency_s": latency,
-            "false": len({f.track_id for f in run.findings if not matches(world, f)}),
+            "false": len({f.track_id for f in first if not matches(world, f)}),
+            "alerted": any(level(f) for f in run.findings if matches(world, f)),
+            "alerted_first_look": any(level(f) for f in hits),
+            "false_alerts": len({f.track_id for f in run.findings
+                                 if not matches(world, f) and level(f)}),
             "pairs": run.worker.stats.pairs, "process_s": run.worker.stats.process_s,
             "trial_s": round(duration, 3), "entered_s": t_in}
+
+
+def alert_level(cfg: Config) -> Callable[[LensFinding], bool]:
+    """Whether a lens finding alone raises the alert (suspicious or camera) at the
+    configured sensitivity: the device's own rule, `lens_weight`."""
+    machine = AlertMachine(cfg.alert)
+    suspect, camera = machine.thresholds()
+    return lambda f: lens_weight(f, 0.0, camera, cfg.alert.lens_passes) >= suspect
 
 
 def trial_grid(quick: bool) -> list[tuple[float, float, float, str]]:
@@ -188,10 +232,11 @@ def in_target(t: dict[str, Any]) -> bool:
                 and t["off_axis_deg"] <= 20)
 
 
-def recall_by(trials: list[dict[str, Any]], key: str) -> dict[str, list[float]]:
+def recall_by(trials: list[dict[str, Any]], key: str,
+              outcome: str = "found") -> dict[str, list[float]]:
     groups: dict[str, list[bool]] = defaultdict(list)
     for t in trials:
-        groups[f"{t[key]:g}" if isinstance(t[key], float) else t[key]].append(t["found"])
+        groups[f"{t[key]:g}" if isinstance(t[key], float) else t[key]].append(t[outcome])
     return {k: [round(float(np.mean(v)), 3), len(v)] for k, v in sorted(groups.items())}
 
 
@@ -209,7 +254,10 @@ def sweep(cfg: Config, classifier: GlintClassifier, name: str, seed: int,
     for f in run.findings:
         tracks.setdefault(f.track_id, f)
         top[f.track_id] = max(top[f.track_id], f.confidence)
+    level = alert_level(cfg)
+    alerting = {f.track_id for f in run.findings if level(f)}
     false_kinds: dict[str, int] = defaultdict(int)
+    alert_kinds: dict[str, int] = defaultdict(int)
     true_tracks = 0
     false_strong = 0
     for f in tracks.values():
@@ -221,12 +269,17 @@ def sweep(cfg: Config, classifier: GlintClassifier, name: str, seed: int,
                    key=lambda o: math.hypot(o.x_px - f.x, o.y_px - f.y), default=None)
         kind = near.kind if near and math.hypot(near.x_px - f.x, near.y_px - f.y) < 60 else "other"
         false_kinds[kind] += 1
+        if f.track_id in alerting:
+            alert_kinds[kind] += 1
     first_true = next((f.t_s for f in run.findings if matches(world, f)), None)
+    first_alert = next((f.t_s for f in run.findings if matches(world, f) and level(f)), None)
     t_in = entry_time(world, duration) if scenario.lenses else None
     return {"scenario": name, "seed": seed, "light": scenario.lighting,
-            "false_alerts": sum(false_kinds.values()), "false_by_kind": dict(false_kinds),
+            "false_findings": sum(false_kinds.values()), "false_by_kind": dict(false_kinds),
+            "false_alerts": sum(alert_kinds.values()), "false_alerts_by_kind": dict(alert_kinds),
             "false_alerts_camera_confidence": false_strong,
             "lens_tracks": true_tracks, "first_lens_finding_s": first_true,
+            "first_lens_alert_s": first_alert,
             "lens_entered_cone_s": t_in,
             "latency_s": (first_true - t_in) if first_true is not None and t_in is not None
             else None,
@@ -294,14 +347,21 @@ def main(argv: list[str] | None = None) -> int:
     lights = ("office", "dark", "daylight")
     clean = [sweep(cfg, classifier, "clean_hotel_room", 900 + i, lights[i % 3])
              for i in range(n_sweeps)]
-    lens_sweeps = [] if args.quick else [sweep(cfg, classifier, "smoke_detector_camera", 950)]
+    lens_sweeps = [] if args.quick else [sweep(cfg, classifier, name, 950) for name in CAMERA_ROOMS]
     tp = throughput(cfg, classifier, 40 if args.quick else 120)
     sweep_lat = [s["latency_s"] for s in lens_sweeps if s["latency_s"] is not None]
     out = {
         "recall": round(float(np.mean([t["found"] for t in target])), 4) if target else None,
         "recall_target_trials": len(target),
         "recall_all": round(float(np.mean([t["found"] for t in trials])), 4),
+        "alert_recall": round(float(np.mean([t["alerted"] for t in target])), 4)
+        if target else None,
+        "alert_recall_first_look": round(float(np.mean([t["alerted_first_look"] for t in target])),
+                                         4) if target else None,
+        "target_alert_recall_by_light": recall_by(target, "light", "alerted"),
         "false_alerts_per_sweep": round(sum(s["false_alerts"] for s in clean) / len(clean), 3),
+        "false_findings_per_sweep": round(sum(s["false_findings"] for s in clean) / len(clean),
+                                          3),
         "false_alerts_per_sweep_at_camera_confidence": round(
             sum(s["false_alerts_camera_confidence"] for s in clean) / len(clean), 3),
         "pairs_per_s": tp["pairs_per_s"],
@@ -313,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         "recall_by_light": recall_by(trials, "light"),
         "recall_by_aperture_mm": recall_by(trials, "aperture_mm"),
         "target_recall_by_light": recall_by(target, "light"),
-        "false_alerts_in_trials": sum(t["false"] for t in trials),
+        "false_findings_in_trials": sum(t["false"] for t in trials),
+        "false_alerts_in_trials": sum(t["false_alerts"] for t in trials),
         "trial_s": [TRIAL_S, round(max(t["trial_s"] for t in trials), 3)],
         "trials_extended": sum(t["trial_s"] > TRIAL_S for t in trials), "trials": len(trials),
         "background": "held-out photographs + room texture" if photos else "room texture",
@@ -330,10 +391,19 @@ def main(argv: list[str] | None = None) -> int:
                 "recall_by_aperture_mm", "target_recall_by_light"):
         cells = "  ".join(f"{k}: {v[0]:.2f} (n={v[1]})" for k, v in out[key].items())
         print(f"{key:<24} {cells}")
+    print(f"alert recall (same trials): {out['alert_recall']} after a second look, "
+          f"{out['alert_recall_first_look']} on the first look alone")
     print(f"false lens alerts per 2-min clean sweep: {out['false_alerts_per_sweep']} "
-          f"(target <= 0.1)  by kind: {[s['false_by_kind'] for s in clean]}; reaching "
-          f"confidence {cfg.alert.camera_confidence}: "
+          f"(target <= 0.1)  by kind: {[s['false_alerts_by_kind'] for s in clean]}")
+    print(f"false lens findings (every confirmed glint, alerting or not) per sweep: "
+          f"{out['false_findings_per_sweep']}  by kind: {[s['false_by_kind'] for s in clean]}; "
+          f"reaching confidence {cfg.alert.camera_confidence}: "
           f"{out['false_alerts_per_sweep_at_camera_confidence']}")
+    print(f"false lens findings / alerts in the trials: {out['false_findings_in_trials']} / "
+          f"{out['false_alerts_in_trials']} over {len(trials)} trials")
+    for s in lens_sweeps:
+        print(f"  {s['scenario']}: lens found at {s['first_lens_finding_s']} s, "
+              f"alert at {s['first_lens_alert_s']} s")
     print(f"latency lens-in-cone -> finding: median {out['latency_s']} s, "
           f"90% {out['latency_p90_s']} s, smoke-detector sweep {sweep_lat} (target <= 0.5 s)")
     print(f"throughput: {tp['pairs_per_s']} pairs/s at 640x480 ({tp['ms_per_pair']} ms/pair, "

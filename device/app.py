@@ -20,7 +20,7 @@ from device import __version__
 from device import events as ev
 from device.clock import Clock, MonotonicClock, VirtualClock
 from device.config import Config
-from device.fusion.alert import AlertMachine, State, Trigger, fused_confidence
+from device.fusion.alert import AlertMachine, State, Trigger
 from device.hal import registry
 from device.hal.base import Buttons, Display, IrRing, PartError
 from device.records.recorder import Recorder
@@ -478,8 +478,7 @@ class Daemon:
             started_s=0.0,
             duration_s=self.t_s,
             verdict=self.alerts.verdict(),
-            confidence=round(fused_confidence(self.alerts.evidence,
-                                             self.config.alert.corroboration_window_s), 3),
+            confidence=round(self.alerts.confidence(), 3),
             findings=findings,
             parts=sorted(self.parts.status.values(), key=lambda p: p.part),
             coverage=self._coverage(),

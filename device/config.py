@@ -123,6 +123,9 @@ class VisionConfig:
     local_search_px: int = field(metadata=bounded(0, 8))
     max_shift_px: int = field(metadata=bounded(0, 128))
     min_shift_confidence: float = field(metadata=bounded(0.0, 1.0))
+    weak_shift_confidence: float = field(metadata=bounded(0.0, 1.0))
+    weak_shift_agree_px: int = field(metadata=bounded(0, 100))
+    dark_ambient_dn: float = field(metadata=bounded(0.0, 255.0))
     sync_guard_s: float = field(metadata=bounded(0.0, 0.05))
     max_pair_gap_s: float = field(metadata=bounded(0.01, 2.0))
     hfov_deg: float = field(metadata=bounded(10.0, 180.0))
@@ -227,6 +230,7 @@ class AlertConfig:
     camera_confidence: float = field(metadata=bounded(0.0, 1.0))
     suspect_confidence: float = field(metadata=bounded(0.0, 1.0))
     corroboration_window_s: float = field(metadata=bounded(0.0, 600.0))
+    lens_passes: int = field(metadata=bounded(1, 10))
 
 
 @dataclass(frozen=True)

@@ -97,17 +97,35 @@ class Evidence:
                    for times in self.growing_s.values() for t in times)
 
 
-def fused_confidence(evidence: Evidence, window_s: float) -> float:
+def lens_weight(finding: LensFinding, bonus: float, sure: float, min_passes: int) -> float:
+    """The confidence a lens finding lends the alert (0 = none yet).
+
+    A place confirmed on `min_passes` separate passes counts at its confidence (plus any RF
+    corroboration). A place seen on fewer counts only once it is `sure` on its own, without
+    the RF bonus: a transmitter growing nearby does not tell a lens from a facet (in the busy
+    RF room a phone grows while the device faces a glossy glint). A lens glints again
+    whenever the device faces it from inside its cone, while the glints of glossy plastic,
+    screws and bags that pass for a lens mostly come back on no second pass. Until then the
+    finding is a spot to look at again (the sweep screen asks for it), not an alert.
+    """
+    if finding.passes < min_passes and finding.confidence < sure:
+        return 0.0
+    return min(1.0, finding.confidence + bonus)
+
+
+def fused_confidence(evidence: Evidence, window_s: float, sure: float = 0.0,
+                     lens_passes: int = 1) -> float:
     """Combine both channels into one confidence in 0..1 (see the module constants).
 
     A growing emitter raises a lens only when it grew while that lens was being looked at:
     the device was pointing at the lens as it approached the transmitter. A phone or sensor
-    growing across the room at another moment says nothing about that glint.
+    growing across the room at another moment says nothing about that glint. Lens places
+    seen on fewer than `lens_passes` passes count only from `sure` (see `lens_weight`).
     """
     lens = 0.0
     for key, f in evidence.lens.items():
         bonus = RF_CORROBORATION_BONUS if evidence.corroborated(key, window_s) else 0.0
-        lens = max(lens, min(1.0, f.confidence + bonus))
+        lens = max(lens, lens_weight(f, bonus, sure, lens_passes))
     rf = max((f.confidence for f in evidence.rf.values()), default=0.0)
     return max(lens, min(rf, RF_ALONE_CAP))
 
@@ -142,6 +160,13 @@ class AlertMachine:
             min(1.0, self._cfg.camera_confidence * scale),
         )
 
+    def confidence(self) -> float:
+        """The fused confidence at the current sensitivity: a lens place seen on fewer than
+        `lens_passes` passes counts once it reaches the camera level on its own."""
+        _suspect, camera = self.thresholds()
+        return fused_confidence(self.evidence, self._cfg.corroboration_window_s, camera,
+                                self._cfg.lens_passes)
+
     def on_finding(self, finding: LensFinding | RfFinding) -> None:
         """Record a finding and move the machine as the fused confidence says."""
         self.evidence.add(finding)
@@ -151,7 +176,7 @@ class AlertMachine:
         """Re-evaluate at time `t_s` (debounce runs on event time)."""
         self._t_s = max(self._t_s, t_s)
         suspect, camera = self.thresholds()
-        conf = fused_confidence(self.evidence, self._cfg.corroboration_window_s)
+        conf = self.confidence()
         if conf >= camera:
             if self._camera_since_s is None:
                 self._camera_since_s = self._t_s
@@ -167,7 +192,7 @@ class AlertMachine:
     def verdict(self) -> Verdict:
         """The sweep's answer from everything seen so far."""
         suspect, camera = self.thresholds()
-        conf = fused_confidence(self.evidence, self._cfg.corroboration_window_s)
+        conf = self.confidence()
         lens_confirmed = any(s is State.ALERT for _t, _a, _tr, s in self.history)
         if conf >= camera and (lens_confirmed or self.evidence.lens):
             return Verdict.CAMERA

@@ -94,9 +94,10 @@ def rf_finding_dict(f: RfFinding) -> dict[str, Any]:
 
 
 def _passes(f: dict[str, Any]) -> str:
-    """', found on N separate passes' when the place was confirmed more than once."""
+    """How many separate passes confirmed the place: one pass alone raises no alert unless
+    it reached the camera level (`alert.lens_passes`)."""
     n = int(f.get("passes", 1))
-    return f", found on {n} separate passes" if n > 1 else ""
+    return f", found on {n} separate passes" if n > 1 else ", one pass only"
 
 
 def describe_finding(f: dict[str, Any]) -> str:

@@ -39,6 +39,7 @@ class UiState:
     lens_findings: int = 0
     lens_xy: tuple[float, float] | None = None  # normalised 0..1 position of the best glint
     lens_confidence: float = 0.0
+    lens_passes: int = 0  # separate passes that confirmed the best glint's place
     rf_label: str = ""
     rf_freq_hz: float = 0.0
     rf_new: int = 0
@@ -98,7 +99,10 @@ def baseline(d: ImageDraw.ImageDraw, s: UiState) -> None:
 
 def sweep(d: ImageDraw.ImageDraw, s: UiState) -> None:
     _header(d, s, "SWEEP")
-    _text(d, 1, f"lens {s.lens_findings} found {s.lens_candidates} glint")
+    if s.lens_findings and s.verdict == "clear":  # seen on one pass: not an alert yet
+        _text(d, 1, f"lens seen {s.lens_passes}x: recheck")
+    else:
+        _text(d, 1, f"lens {s.lens_findings} found {s.lens_candidates} glint")
     if s.rf_new:
         _text(d, 2, f"RF {s.rf_freq_hz / 1e6:.1f}MHz new:{s.rf_new}")
         _text(d, 3, f" {s.rf_label}")
@@ -121,7 +125,7 @@ def lens(d: ImageDraw.ImageDraw, s: UiState) -> None:
         d.rectangle((x - 1, y - 1, x + 1, y + 1), outline=WHITE)
     d.text((88, 0), "LENS", font=FONT, fill=WHITE)
     d.text((88, 12), f"{s.lens_findings} fnd", font=FONT, fill=WHITE)
-    d.text((88, 24), f"{s.lens_candidates} gl", font=FONT, fill=WHITE)
+    d.text((88, 24), f"{s.lens_passes} pass", font=FONT, fill=WHITE)
     d.text((88, 36), f"{int(s.lens_confidence * 100):3d}%", font=FONT, fill=WHITE)
     d.text((88, 48), f"S{s.sensitivity}", font=FONT, fill=WHITE)
 

@@ -60,6 +60,7 @@ class View:
                 s.lens_findings = len(self._tracks)
                 if event.confidence >= s.lens_confidence:
                     s.lens_confidence = event.confidence
+                    s.lens_passes = event.passes
                     s.lens_xy = (event.x / self._frame_w, event.y / self._frame_h)
             elif isinstance(event, ev.RfFinding):
                 s.rf_new += 1

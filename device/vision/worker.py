@@ -111,6 +111,8 @@ class VisionWorker:
         self._profiles: dict[int, Profiles] = {}
         self._last_on: tuple[int, float, Profiles] | None = None
         self._velocity = (0.0, 0.0)  # image motion of the scene, px/s, from ON-to-ON shifts
+        self._last_shift: Shift | None = None  # the latest ON-to-ON match, however weak
+        self._ambient_dn = 255.0  # mean level of the latest OFF frame (room light alone)
         self._offset = (0.0, 0.0)  # accumulated (dx, dy) of the latest ON frame
         self._offsets: dict[int, tuple[float, float]] = {}
 
@@ -250,12 +252,13 @@ class VisionWorker:
         self._profiles = {k: v for k, v in self._profiles.items() if k >= frame.index - 8}
         self._profiles[frame.index] = prof
         if not ring_on:
+            self._ambient_dn = float(frame.pixels[::8, ::8].mean())
             return
         if self._last_on is not None:
             _, last_t, last_prof = self._last_on
             shift = estimate_shift(last_prof, prof, self.cfg.vision.max_shift_px)
             dt = frame.t_start_s - last_t
-            if shift.confidence >= self.cfg.vision.min_shift_confidence:
+            if self._trusted(shift):
                 if dt > 0:
                     self._velocity = (shift.dx / dt, shift.dy / dt)
                 dx, dy = float(shift.dx), float(shift.dy)
@@ -263,9 +266,27 @@ class VisionWorker:
                 dx, dy = self._velocity[0] * dt, self._velocity[1] * dt
             # A room-fixed point at p in the last ON frame is at p + shift in this one.
             self._offset = (self._offset[0] - dx, self._offset[1] - dy)
+            self._last_shift = shift
         self._last_on = (frame.index, frame.t_start_s, prof)
         self._offsets = {k: v for k, v in self._offsets.items() if k >= frame.index - 8}
         self._offsets[frame.index] = self._offset
+
+    def _trusted(self, shift: Shift) -> bool:
+        """Is this ON-to-ON match the camera's motion? A clear one is. In the dark the ring
+        lights little structure and the match stays weak (0.15-0.25) though it is right to
+        a few pixels; there a weak match that agrees with the previous one is taken too,
+        while a lag picked at random from a bare wall seldom repeats. In a lit room a weak
+        match means a bare view (a ceiling), and the recent motion is the better guess."""
+        v = self.cfg.vision
+        if shift.confidence >= v.min_shift_confidence:
+            return True
+        if self._ambient_dn >= v.dark_ambient_dn:
+            return False
+        last = self._last_shift
+        return (shift.confidence >= v.weak_shift_confidence and last is not None
+                and last.confidence >= v.weak_shift_confidence
+                and abs(shift.dx - last.dx) <= v.weak_shift_agree_px
+                and abs(shift.dy - last.dy) <= v.weak_shift_agree_px)
 
     def _process(self, pair: Pair) -> None:
         started = time.perf_counter()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from device.config import load
@@ -16,8 +18,10 @@ def machine() -> AlertMachine:
     return m
 
 
-def lens(t_s: float, confidence: float, track: int = 0) -> LensFinding:
-    return LensFinding(t_s, track, 320.0, 240.0, (0.0, 0.0), confidence, cycles=4)
+def lens(t_s: float, confidence: float, track: int = 0, passes: int = 2) -> LensFinding:
+    """A lens place confirmed on `passes` separate passes (two: it may raise the alert)."""
+    return LensFinding(t_s, track, 320.0, 240.0, (0.0, 0.0), confidence, cycles=4,
+                       passes=passes)
 
 
 def rf(t_s: float, confidence: float, novelty: str = "new") -> RfFinding:
@@ -111,3 +115,53 @@ def test_rf_growing_at_another_moment_does_not_corroborate_a_lens() -> None:
     m.on_finding(rf(61.0, 0.5, "growing"))  # now it grows while the lens is in view
     m.tick(64.0)
     assert m.verdict() is Verdict.CAMERA
+
+
+def test_a_place_seen_on_one_pass_waits_for_a_second_look() -> None:
+    """A glint confirmed once, as sure as the glossy plastic that passes for a lens, is a
+    spot to look at again: no alert and a clear verdict until a second pass confirms it."""
+    m = machine()
+    m.on_finding(lens(10.0, 0.7, track=1, passes=1))
+    m.tick(12.0)
+    assert m.state is State.SWEEPING
+    assert m.verdict() is Verdict.CLEAR
+    assert m.confidence() == 0.0
+    m.on_finding(lens(14.0, 0.7, track=2, passes=2))  # the same place, looked at again
+    assert m.state is State.SUSPECT
+    assert m.verdict() is Verdict.SUSPICIOUS
+    assert m.confidence() == pytest.approx(0.7)
+
+
+def test_a_single_pass_sure_of_a_lens_alerts_at_once() -> None:
+    m = machine()
+    m.on_finding(lens(10.0, 0.9, passes=1))
+    assert m.state is State.SUSPECT
+    m.on_finding(lens(11.1, 0.9, passes=1))
+    assert m.state is State.ALERT
+    assert m.verdict() is Verdict.CAMERA
+
+
+def test_rf_corroboration_waits_for_the_second_pass() -> None:
+    """A phone growing while the device faces a glint does not make that glint a lens: the
+    bonus counts once the place is confirmed again."""
+    m = machine()
+    m.on_finding(lens(1.0, 0.7, passes=1))
+    m.on_finding(rf(1.5, 0.5, "growing"))  # 0.7 + 0.15 would reach the camera level
+    m.tick(3.0)
+    assert m.verdict() is Verdict.SUSPICIOUS  # the RF finding alone, capped
+    assert m.confidence() == pytest.approx(0.5)
+    m.on_finding(lens(4.0, 0.7, track=1, passes=2))
+    m.tick(6.0)
+    assert m.verdict() is Verdict.CAMERA
+
+
+def test_single_pass_bar_follows_sensitivity_and_config() -> None:
+    high = machine()
+    high.set_sensitivity(5)  # camera level 0.64
+    high.on_finding(lens(0.0, 0.7, passes=1))
+    assert high.verdict() is Verdict.CAMERA
+    once = AlertMachine(dataclasses.replace(load().alert, lens_passes=1))
+    once.fire(Trigger.SELFTEST_DONE, 0.0)
+    once.fire(Trigger.BASELINE_DONE, 0.0)
+    once.on_finding(lens(0.0, 0.5, passes=1))
+    assert once.verdict() is Verdict.SUSPICIOUS

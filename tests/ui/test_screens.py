@@ -41,6 +41,7 @@ def sample_state() -> UiState:
         lens_findings=1,
         lens_xy=(0.25, 0.6),
         lens_confidence=0.93,
+        lens_passes=2,
         rf_label="analog video ch 1200",
         rf_freq_hz=1.2e9,
         rf_new=1,
@@ -112,3 +113,16 @@ def test_crosshair_follows_the_glint() -> None:
     right = np.asarray(screens.render(state, screen="lens"))
     # Column sums of the 85-px camera box: the crosshair moves right.
     assert np.argmax(left[:, 2:83].sum(axis=0)) < np.argmax(right[:, 2:83].sum(axis=0))
+
+
+def test_a_spot_seen_once_asks_to_look_again() -> None:
+    """The sweep screen's lens line: a glint confirmed on one pass is not an alert yet."""
+    state = sample_state()
+    lines = []
+    for verdict in ("clear", "suspicious"):
+        state.verdict = verdict
+        device = dummy(width=128, height=64, mode="1")
+        with canvas(device) as draw:
+            screens.sweep(draw, state)
+        lines.append(np.asarray(device.image.convert("1"), dtype=bool)[10:20])
+    assert (lines[0] ^ lines[1]).any()

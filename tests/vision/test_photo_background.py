@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from device.config import load
 from device.sim.geometry import CameraParams, Pose, project, unit_dir
 from device.sim.scenario import load_scenario
 from device.sim.world import World
+from models import scenes
 from models.scenes import photo_crop
 
 
@@ -76,15 +78,20 @@ class _SteadyRing:
         return self.level
 
 
-def test_bench_photo_camera_renders_the_ring_level() -> None:
-    """Near mode dims every other ON frame; with a photograph as the room the bench camera
-    must render that level too, or a near lens is judged on frames the device never sees."""
+def bench_module() -> Any:
     spec = importlib.util.spec_from_file_location(
         "bench_vision", Path(__file__).resolve().parents[2] / "bench" / "vision.py")
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench  # its dataclasses look their module up
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_bench_photo_camera_renders_the_ring_level() -> None:
+    """Near mode dims every other ON frame; with a photograph as the room the bench camera
+    must render that level too, or a near lens is judged on frames the device never sees."""
+    bench = bench_module()
     cfg = load()
     world = World(load_scenario("clean_hotel_room").with_lighting("dark"), 3)
     photo = np.full((480, 640), 200, np.uint8)
@@ -97,3 +104,22 @@ def test_bench_photo_camera_renders_the_ring_level() -> None:
     # what the ring adds: about a quarter of it at a quarter of the power
     assert full - dark > 1.0, means
     assert 0.1 * (full - dark) < dimmed - dark < 0.4 * (full - dark), means
+
+
+def test_bench_second_look_turns_away_and_pans_across_again() -> None:
+    """The bench's second look: the lens leaves the view long enough to count as a new
+    pass, and the second pan repeats the first."""
+    bench = bench_module()
+    seed = 77
+    rng = np.random.default_rng(seed)
+    spec = scenes.LensSpec(1.0, 0.0, 2.0, pinhole=False)
+    world = bench.PannedWorld(scenes.make_scene(rng, "office", spec, 0, seed=seed, housed=True),
+                              seed, 0.0)
+    first = 2.4
+    again = world.look_again(first)
+    ts = np.arange(0.0, first, 0.05)
+    assert [world.pan_yaw(t + again) for t in ts] == pytest.approx([world.pan_yaw(t) for t in ts])
+    in_view = [bool(bench.lens_xy(world, float(t))) for t in np.arange(first, again, 1 / 30)]
+    away = np.arange(first, again, 1 / 30)[~np.array(in_view)]
+    assert away.size and again - away.min() >= load().vision.pass_gap_s
+    assert any(bench.lens_xy(world, again + t) for t in ts)

@@ -11,6 +11,7 @@ from device.config import load
 from device.events import Frame, GlintCandidate, LensFinding
 from device.hal.base import EndOfData, PartError
 from device.vision.features import Candidates
+from device.vision.motion import Shift
 from device.vision.worker import VisionWorker
 
 PERIOD_S = 1 / 30
@@ -255,3 +256,24 @@ def test_ring_glare_on_a_near_surface_dims_every_other_on_frame(ring_gain: float
     tail = scales[first:]
     assert len(tail) >= 8
     assert tail[0::2] == [near] * len(tail[0::2]) and tail[1::2] == [1.0] * len(tail[1::2])
+
+
+def test_a_weak_motion_match_is_taken_when_it_repeats() -> None:
+    """In the dark the ON-to-ON match stays weak though it is right: a weak match that agrees
+    with the previous one is the camera's motion; a lone one, one that disagrees, one after a
+    match too weak to count, or any weak one in a lit room is not."""
+    cam = PipelinedCamera(Scene(seed=19), FakeRing(), 4)
+    w = VisionWorker(cam, FakeRing(), load(), lambda e: None, PeakScorer())
+    w._ambient_dn = 5.0  # a dark room
+    weak = Shift(dy=0, dx=-20, confidence=0.18)
+    assert not w._trusted(weak)
+    w._last_shift = Shift(dy=1, dx=-24, confidence=0.2)
+    assert w._trusted(weak)
+    w._ambient_dn = 60.0  # lit: a weak match is a bare view, however it repeats
+    assert not w._trusted(weak)
+    w._ambient_dn = 5.0
+    w._last_shift = Shift(dy=0, dx=5, confidence=0.2)
+    assert not w._trusted(weak)
+    w._last_shift = Shift(dy=0, dx=-20, confidence=0.05)
+    assert not w._trusted(weak)
+    assert w._trusted(Shift(dy=0, dx=30, confidence=0.5))  # a clear match stands alone
