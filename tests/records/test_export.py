@@ -15,6 +15,7 @@ import pytest
 from device.cli import main
 from device.records import export
 from device.records.recorder import png
+from device.records.report import describe_finding
 from device.records.store import Store
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -111,3 +112,12 @@ def test_report_of_unknown_sweep_is_a_clear_error(
     Store.open(tmp_path).close()
     assert main(["--state-dir", str(tmp_path), "report", "42"]) == 2
     assert "no sweep 42" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("passes", "text"), [(1, "one pass only"), (3, "3 separate passes")])
+def test_lens_findings_say_how_many_passes_confirmed_them(passes: int, text: str) -> None:
+    """A manager reading a clear report with a lens finding needs to see it was seen once."""
+    f = {"channel": "lens", "label": "camera lens", "confidence": 0.5, "t_s": 3.0,
+         "bearing_deg": [1.0, 2.0], "cycles": 5, "passes": passes}
+    assert text in describe_finding(f)
+    assert text in export._finding_html(f)
