@@ -76,7 +76,6 @@ class Site:
     from `site_passes` passes on are they combined (two passes over a facet happen).
     """
 
-    id: int
     sx: float
     sy: float
     seen_t_s: float  # last hit of any of its tracks
@@ -368,8 +367,7 @@ class Tracker:
         near = [s for s in self.sites if (s.sx - tr.sx) ** 2 + (s.sy - tr.sy) ** 2 <= r2]
         site = min(near, key=lambda s: (s.sx - tr.sx) ** 2 + (s.sy - tr.sy) ** 2, default=None)
         if site is None:
-            site = Site(self._next_id, tr.sx, tr.sy, t_s)
-            self._next_id += 1
+            site = Site(tr.sx, tr.sy, t_s)
             self.sites.append(site)
         if not site.passes or tr.first_t_s - site.seen_t_s >= p.pass_gap_s:
             site.passes.append(0.0)
