@@ -8,9 +8,9 @@
    until the lens has been inside its cone for 1 s if it enters later (at most 3 s).
    Recall = the lens became a LensFinding in that first look; latency = from the lens
    entering the view (inside its cone) to that finding. Then the second look the sweep screen
-   asks for: the device turns back at 30 deg/s (the motion estimate follows up to 37 deg/s),
-   looks away for 1 s and pans across again. Alert recall = the lens raised the alert
-   (`lens_weight`: two passes, or one pass at the camera level) by the end of it.
+   asks for: the pan goes on until the lens has left the view and for 1 s more, and comes
+   back across it the other way as slowly, to 1 s past it. Alert recall = the lens raised the
+   alert (`lens_weight`: two passes held across the view, or one at the camera level) by then.
    Backgrounds: held-out photographs (scikit-image, if installed) or the room's own texture.
 2. Sweeps: the whole 2-minute `clean_hotel_room` tour (false lens alerts per sweep, by the
    nearest distractor; and every confirmed false glint, alerting or not) and the six camera
@@ -66,10 +66,8 @@ MATCH_PX = 12.0  # a finding this close to the projected lens is that lens
 ARM_M = 0.35  # the device is held this far in front of the body
 CAMERA_ROOMS = ("smoke_detector_camera", "wifi_only_camera", "dark_bedroom_camera",
                 "downlight_lte_camera", "clock_camera_video_tx", "daylight_office_gsm_camera")
-# The second look the sweep screen asks for: after the first look the device turns back to
-# where the pan began at this rate (under the 37 deg/s the motion estimate follows), stays
-# turned away this long, and pans across again.
-TURN_DPS = 30.0
+# The second look the sweep screen asks for: after the first look the pan goes on past the
+# lens and this long beyond, then comes back across it the other way, as far past it.
 AWAY_S = 1.0
 
 
@@ -82,22 +80,18 @@ class PannedWorld(World):
         self._pitch = pitch_deg
         self._freq = rng.uniform([0.3, 0.3, 8.0, 8.0], [1.2, 1.2, 11.0, 11.0])
         self._phase = rng.uniform(0, 2 * math.pi, 4)
-        self.first_look_s = math.inf  # set by `look_again`
+        # The pan runs from START_YAW_DEG to this far the other side, where it turns back.
+        self._far_deg = START_YAW_DEG + PAN_DPS * AWAY_S
+        self.turn_s = (START_YAW_DEG + self._far_deg) / PAN_DPS
 
-    def look_again(self, first_look_s: float) -> float:
-        """End the first look at `first_look_s`: turn back, look away, pan across again.
-        Returns when the second pan begins."""
-        self.first_look_s = first_look_s
-        return first_look_s + PAN_DPS * first_look_s / TURN_DPS + AWAY_S
+    def look_again(self) -> float:
+        """When the second look (the pan back across the lens, to as far past it) is over."""
+        return self.turn_s + 2 * self._far_deg / PAN_DPS
 
     def pan_yaw(self, t_s: float) -> float:
-        first = self.first_look_s
-        if t_s <= first:
+        if t_s <= self.turn_s:
             return START_YAW_DEG - PAN_DPS * t_s
-        back = PAN_DPS * first / TURN_DPS
-        if t_s <= first + back:
-            return START_YAW_DEG - PAN_DPS * first + TURN_DPS * (t_s - first)
-        return START_YAW_DEG - PAN_DPS * max(0.0, t_s - first - back - AWAY_S)
+        return -self._far_deg + PAN_DPS * (t_s - self.turn_s)
 
     def pose(self, t_s: float) -> Pose:
         w = np.sin(2 * math.pi * self._freq * t_s + self._phase)
@@ -188,8 +182,7 @@ def trial(cfg: Config, classifier: GlintClassifier, distance: float, angle: floa
     photo = photos[k % len(photos)] if photos and k % 2 == 0 else None
     t_in = entry_time(world, MAX_TRIAL_S)
     duration = TRIAL_S if t_in is None else min(MAX_TRIAL_S, max(TRIAL_S, t_in + MIN_IN_CONE_S))
-    again_s = world.look_again(duration)
-    run = run_worker(cfg, world, photo, again_s + duration, classifier)
+    run = run_worker(cfg, world, photo, world.look_again(), classifier)
     first = [f for f in run.findings if f.t_s <= duration]
     hits = [f for f in first if matches(world, f)]
     latency = hits[0].t_s - t_in if hits and t_in is not None else None

@@ -151,6 +151,7 @@ class VisionConfig:
     site_memory_s: float = field(metadata=bounded(0.0, 600.0))
     pass_gap_s: float = field(metadata=bounded(0.0, 60.0))
     site_passes: int = field(metadata=bounded(1, 100))
+    held_edge_px: float = field(metadata=bounded(0.0, 1000.0))
     candidate_events: int = field(metadata=bounded(0, 256))
 
 

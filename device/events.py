@@ -76,6 +76,7 @@ class LensFinding:
     cycles: int
     crop: Gray | None = field(default=None, compare=False, repr=False)
     passes: int = 1  # separate passes that confirmed a lens at this place
+    held_passes: int = 0  # of them, passes whose glint held from entering the view to leaving it
 
 
 @dataclass(frozen=True)

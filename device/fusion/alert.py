@@ -100,15 +100,18 @@ class Evidence:
 def lens_weight(finding: LensFinding, bonus: float, sure: float, min_passes: int) -> float:
     """The confidence a lens finding lends the alert (0 = none yet).
 
-    A place confirmed on `min_passes` separate passes counts at its confidence (plus any RF
-    corroboration). A place seen on fewer counts only once it is `sure` on its own, without
-    the RF bonus: a transmitter growing nearby does not tell a lens from a facet (in the busy
-    RF room a phone grows while the device faces a glossy glint). A lens glints again
-    whenever the device faces it from inside its cone, while the glints of glossy plastic,
-    screws and bags that pass for a lens mostly come back on no second pass. Until then the
-    finding is a spot to look at again (the sweep screen asks for it), not an alert.
+    A place whose glint was held across the view (see `device.vision.tracker.Site`) on
+    `min_passes` separate passes counts at its confidence (plus any RF corroboration); with
+    `min_passes` 1, every confirmed place counts at once. Any other place counts only once
+    it is `sure` on its own, without the RF bonus: a transmitter growing nearby does not tell
+    a lens from a facet (in the busy RF room a phone grows while the device faces a glossy
+    glint). A lens glints again whenever the device faces it from inside its cone, and stays
+    lit while its place crosses the view; the glints of glossy plastic, screws and bags that
+    pass for one mostly come back on no second pass, and light up or go out in mid-view.
+    Until then the finding is a spot to look at again (the sweep screen asks for it), not an
+    alert.
     """
-    if finding.passes < min_passes and finding.confidence < sure:
+    if min_passes > 1 and finding.held_passes < min_passes and finding.confidence < sure:
         return 0.0
     return min(1.0, finding.confidence + bonus)
 

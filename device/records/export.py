@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from device.records.report import RF_BLIND_SPOT
+from device.records.report import RF_BLIND_SPOT, passes_text
 from device.records.store import Store, SweepRow
 
 CSV_COLUMNS = (
@@ -118,8 +118,7 @@ def _finding_html(f: dict[str, Any]) -> str:
     else:
         bearing = f.get("bearing_deg") or [0, 0]
         detail = f"bearing {bearing[0]:+.0f}° az {bearing[1]:+.0f}° el, {f.get('cycles', 0)} cycles"
-        n = int(f.get("passes", 1))
-        detail += f", {n} separate passes" if n > 1 else ", one pass only"
+        detail += f", {passes_text(f)}"
     return (
         f"<tr><td>{e(f['channel'])}</td><td>{e(f['label'])}</td>"
         f"<td>{f['confidence']:.2f}</td><td>{e(detail)}</td><td>{_evidence_html(f)}</td></tr>"

@@ -75,6 +75,7 @@ def lens_finding_dict(f: LensFinding) -> dict[str, Any]:
         "bearing_deg": [round(b, 1) for b in f.bearing_deg],
         "cycles": f.cycles,
         "passes": f.passes,
+        "held_passes": f.held_passes,
     }
 
 
@@ -93,11 +94,14 @@ def rf_finding_dict(f: RfFinding) -> dict[str, Any]:
     }
 
 
-def _passes(f: dict[str, Any]) -> str:
-    """How many separate passes confirmed the place: one pass alone raises no alert unless
-    it reached the camera level (`alert.lens_passes`)."""
+def passes_text(f: dict[str, Any]) -> str:
+    """How many separate passes confirmed the place, and on how many its glint held from
+    entering the view to leaving it: only those raise the alert, unless one pass reached
+    the camera level (`alert.lens_passes`)."""
     n = int(f.get("passes", 1))
-    return f", found on {n} separate passes" if n > 1 else ", one pass only"
+    held = int(f.get("held_passes", 0))
+    text = f"{n} separate passes" if n > 1 else "one pass only"
+    return f"{text}, held across the view on {held}" if held else text
 
 
 def describe_finding(f: dict[str, Any]) -> str:
@@ -105,7 +109,7 @@ def describe_finding(f: dict[str, Any]) -> str:
         az, el = f["bearing_deg"]
         return (
             f"LENS  confidence {f['confidence']:.2f} at {az:+.0f}° az {el:+.0f}° el "
-            f"(seen over {f['cycles']} ring cycles{_passes(f)}, t={f['t_s']:.1f}s)"
+            f"(seen over {f['cycles']} ring cycles, {passes_text(f)}, t={f['t_s']:.1f}s)"
         )
     return (
         f"RF    {f['freq_hz'] / 1e6:.2f} MHz {f['label']} ({f['novelty']}, "

@@ -63,7 +63,10 @@ class TrackParams:
     site_radius_px: float = 120.0  # a lens confirmed again this close (stabilised px)...
     site_memory_s: float = 20.0  # ...this soon after its place was last seen is the same place
     pass_gap_s: float = 1.0  # a track begun this long after the place was last seen: a new pass
-    site_passes: int = 3  # from this many passes a place's confidence combines them all
+    site_passes: int = 3  # from this many passes a place's confidence combines them all...
+    site_held: int = 2  # ...once this many of them were held across the view (see `Site`)
+    held_edge_px: float = 110.0  # a pass is held when its glint was first and last seen this
+    # close to the frame's edge: it lit as the place came into view and stayed lit until it left
 
 
 @dataclass
@@ -74,17 +77,30 @@ class Site:
     passes it several times confirms it on each pass; a glossy facet glints only from the few
     spots where its normal points at the device. Each pass is evidence of its own, but only
     from `site_passes` passes on are they combined (two passes over a facet happen).
+
+    The cone also shows within one pass. Held at arm's length, the device moves sideways as
+    it turns: ~0.35 m over one pan across the view, 7-20 degrees as seen from a place 1-3 m
+    away. A lens (a cone of ~20 degrees) glints from the moment its place comes into view
+    until it leaves; a facet (a lobe of a few degrees) lights up and goes out while its place
+    is still well inside the view. A pass whose glint was first and last seen near the
+    frame's edge is *held*; passes are combined only once `site_held` of them were.
     """
 
     sx: float
     sy: float
     seen_t_s: float  # last hit of any of its tracks
     passes: list[float] = field(default_factory=list)  # best track confidence of each pass
+    entered: list[bool] = field(default_factory=list)  # each pass: first seen near the edge
+    held: list[bool] = field(default_factory=list)  # ...and last seen near it too
 
-    def confidence(self, min_passes: int) -> float:
-        """The best pass alone; from `min_passes` passes on, the chance that every pass was
-        wrong is taken as the product of theirs."""
-        if len(self.passes) < min_passes:
+    @property
+    def held_passes(self) -> int:
+        return sum(self.held)
+
+    def confidence(self, min_passes: int, held: int = 0) -> float:
+        """The best pass alone; from `min_passes` passes on, `held` of them held across the
+        view, the chance that every pass was wrong is taken as the product of theirs."""
+        if len(self.passes) < min_passes or self.held_passes < held:
             return max(self.passes, default=0.0)
         wrong = 1.0
         for c in self.passes:
@@ -106,6 +122,8 @@ class Track:
     peak_sum: float = 0.0  # ON - OFF at the glint, summed over hits
     best_score: float = 0.0
     last_hit_on: int = -1
+    first_edge_px: float = 0.0  # how far inside the frame's nearest edge it was first seen
+    last_t_s: float = 0.0  # time of its latest hit
     # ON frames with the track in view, per ring level: [hits, misses]. A lens lost in the
     # glare of a near surface shows only in the dimmed frames, a faint one only at full power:
     # a track is judged at the level it is seen at, not by the frames of the other.
@@ -174,9 +192,12 @@ class Tracker:
         self._on_index: int | None = None
         self._on_level = 1.0
 
-    def _close_on_frame(self, width: int, height: int, ox: float, oy: float) -> None:
-        """Count a miss for every track not seen in the ON frame just finished."""
+    def _close_on_frame(self, width: int, height: int, ox: float,
+                        oy: float) -> list[LensFinding]:
+        """Count a miss for every track not seen in the ON frame just finished; a place
+        whose pass has just ended held across the view is reported again."""
         keep = []
+        findings = []
         for tr in self.tracks:
             if tr.last_hit_on != self._on_index:
                 x, y = tr.sx - ox, tr.sy - oy
@@ -186,7 +207,24 @@ class Tracker:
                     tr.by_level.setdefault(self._on_level, [0, 0])[1] += 1
             if tr.run_misses <= self.p.max_misses:
                 keep.append(tr)
+            elif tr.site is not None and self._held(tr, width, height):
+                findings.append(self._finding(tr, tr.last_t_s, width, height))
         self.tracks = keep
+        return findings
+
+    def _held(self, tr: Track, width: int, height: int) -> bool:
+        """Mark the pass of a track that has just ended as held when the pass's glint was
+        first seen near the frame's edge and this track was last seen near it (see `Site`; a
+        pass may take two tracks when the glint was lost for a moment). True when that made
+        the place new news."""
+        site = tr.site
+        assert site is not None
+        last_edge = min(tr.x, width - 1 - tr.x, tr.y, height - 1 - tr.y)
+        k = tr.pass_index
+        if site.held[k] or not site.entered[k] or last_edge > self.p.held_edge_px:
+            return False
+        site.held[k] = True
+        return True
 
     def update(self, on_index: int, t_s: float, detections: list[Detection],
                offset: tuple[float, float], on_pixels: Gray,
@@ -199,11 +237,11 @@ class Tracker:
         p = self.p
         h, w = on_pixels.shape
         ox, oy = offset
+        findings: list[LensFinding] = []
         if self._on_index is not None and on_index != self._on_index:
-            self._close_on_frame(w, h, ox, oy)
+            findings += self._close_on_frame(w, h, ox, oy)
         self._on_index = on_index
         self._on_level = level
-        findings: list[LensFinding] = []
         usable = sorted((d for d in detections if d.score >= p.track_min_score),
                         key=lambda d: -d.score)
         r2 = p.track_radius_px ** 2
@@ -230,7 +268,10 @@ class Tracker:
                 self.tracks.append(best)
             if best.last_hit_on == on_index:
                 continue  # one hit per ON frame, whichever pair saw it
+            if not best.hits:
+                best.first_edge_px = min(det.x, w - 1 - det.x, det.y, h - 1 - det.y)
             self._hit(best, det, sx, sy, on_index, on_pixels)
+            best.last_t_s = t_s
             if best.site is not None:
                 best.site.seen_t_s = t_s
                 best.site.sx, best.site.sy = best.sx, best.sy
@@ -350,11 +391,16 @@ class Tracker:
         tr.reported_at_hits = tr.hits
         site = tr.site or self._bind_site(tr, t_s)
         site.passes[tr.pass_index] = max(site.passes[tr.pass_index], self.confidence(tr))
+        return self._finding(tr, t_s, w, h)
+
+    def _finding(self, tr: Track, t_s: float, w: int, h: int) -> LensFinding:
+        p, site = self.p, tr.site
+        assert site is not None
         return LensFinding(
             t_s=t_s, track_id=tr.id, x=tr.x, y=tr.y,
             bearing_deg=bearing_deg(tr.x, tr.y, w, h, p.hfov_deg, p.vfov_deg),
-            confidence=site.confidence(p.site_passes), cycles=tr.hits, crop=tr.crop,
-            passes=len(site.passes),
+            confidence=site.confidence(p.site_passes, p.site_held), cycles=tr.hits,
+            crop=tr.crop, passes=len(site.passes), held_passes=site.held_passes,
         )
 
     def _bind_site(self, tr: Track, t_s: float) -> Site:
@@ -371,7 +417,10 @@ class Tracker:
             self.sites.append(site)
         if not site.passes or tr.first_t_s - site.seen_t_s >= p.pass_gap_s:
             site.passes.append(0.0)
+            site.entered.append(False)
+            site.held.append(False)
         tr.site, tr.pass_index = site, len(site.passes) - 1
+        site.entered[-1] |= tr.first_edge_px <= p.held_edge_px
         site.seen_t_s = t_s
         site.sx, site.sy = tr.sx, tr.sy
         return site

@@ -61,6 +61,7 @@ def track_params(cfg: Config) -> TrackParams:
         dark_surround=v.dark_surround_dn, wide_share=v.wide_glint_share,
         twin_share=v.twin_share, twin_min=v.twin_min_dn, site_radius_px=v.site_radius_px,
         site_memory_s=v.site_memory_s, pass_gap_s=v.pass_gap_s, site_passes=v.site_passes,
+        site_held=cfg.alert.lens_passes, held_edge_px=v.held_edge_px,
     )
 
 

@@ -18,10 +18,12 @@ def machine() -> AlertMachine:
     return m
 
 
-def lens(t_s: float, confidence: float, track: int = 0, passes: int = 2) -> LensFinding:
-    """A lens place confirmed on `passes` separate passes (two: it may raise the alert)."""
+def lens(t_s: float, confidence: float, track: int = 0, passes: int = 2,
+         held: int | None = None) -> LensFinding:
+    """A lens place confirmed on `passes` separate passes, `held` of them (all unless said)
+    held from entering the view to leaving it (two such: it may raise the alert)."""
     return LensFinding(t_s, track, 320.0, 240.0, (0.0, 0.0), confidence, cycles=4,
-                       passes=passes)
+                       passes=passes, held_passes=passes if held is None else held)
 
 
 def rf(t_s: float, confidence: float, novelty: str = "new") -> RfFinding:
@@ -132,6 +134,20 @@ def test_a_place_seen_on_one_pass_waits_for_a_second_look() -> None:
     assert m.confidence() == pytest.approx(0.7)
 
 
+def test_passes_that_went_out_in_view_raise_no_alert() -> None:
+    """A glossy facet a metre away glints on two rows of the sweep, but each time it lit up
+    or went out while its place was well inside the view: no alert. Once the place's glint
+    has held across the view on two passes, it does."""
+    m = machine()
+    m.on_finding(lens(10.0, 0.7, track=1, passes=2, held=0))
+    m.on_finding(lens(14.0, 0.7, track=2, passes=3, held=1))
+    m.tick(15.0)
+    assert m.verdict() is Verdict.CLEAR
+    assert m.confidence() == 0.0
+    m.on_finding(lens(16.0, 0.7, track=3, passes=3, held=2))
+    assert m.verdict() is Verdict.SUSPICIOUS
+
+
 def test_a_single_pass_sure_of_a_lens_alerts_at_once() -> None:
     m = machine()
     m.on_finding(lens(10.0, 0.9, passes=1))
@@ -163,5 +179,5 @@ def test_single_pass_bar_follows_sensitivity_and_config() -> None:
     once = AlertMachine(dataclasses.replace(load().alert, lens_passes=1))
     once.fire(Trigger.SELFTEST_DONE, 0.0)
     once.fire(Trigger.BASELINE_DONE, 0.0)
-    once.on_finding(lens(0.0, 0.5, passes=1))
+    once.on_finding(lens(0.0, 0.5, passes=1, held=0))  # at once, not when the pass ends
     assert once.verdict() is Verdict.SUSPICIOUS

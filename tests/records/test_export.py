@@ -114,10 +114,14 @@ def test_report_of_unknown_sweep_is_a_clear_error(
     assert "no sweep 42" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("passes", "text"), [(1, "one pass only"), (3, "3 separate passes")])
-def test_lens_findings_say_how_many_passes_confirmed_them(passes: int, text: str) -> None:
-    """A manager reading a clear report with a lens finding needs to see it was seen once."""
+@pytest.mark.parametrize(("passes", "held", "text"), [
+    (1, 0, "one pass only"), (3, 0, "3 separate passes"),
+    (3, 2, "3 separate passes, held across the view on 2")])
+def test_lens_findings_say_how_many_passes_confirmed_them(passes: int, held: int,
+                                                          text: str) -> None:
+    """A manager reading a clear report with a lens finding needs to see it was seen once,
+    or on passes that never held it across the view (what raises the alert)."""
     f = {"channel": "lens", "label": "camera lens", "confidence": 0.5, "t_s": 3.0,
-         "bearing_deg": [1.0, 2.0], "cycles": 5, "passes": passes}
+         "bearing_deg": [1.0, 2.0], "cycles": 5, "passes": passes, "held_passes": held}
     assert text in describe_finding(f)
     assert text in export._finding_html(f)

@@ -106,20 +106,24 @@ def test_bench_photo_camera_renders_the_ring_level() -> None:
     assert 0.1 * (full - dark) < dimmed - dark < 0.4 * (full - dark), means
 
 
-def test_bench_second_look_turns_away_and_pans_across_again() -> None:
-    """The bench's second look: the lens leaves the view long enough to count as a new
-    pass, and the second pan repeats the first."""
+def test_bench_second_look_pans_back_across_the_lens() -> None:
+    """The bench's second look: the pan goes on until the lens has left the view, long
+    enough for a new pass, and comes back across it the other way at the same speed, until
+    it has left the view again (so each pass can be held across the view)."""
     bench = bench_module()
     seed = 77
     rng = np.random.default_rng(seed)
     spec = scenes.LensSpec(1.0, 0.0, 2.0, pinhole=False)
     world = bench.PannedWorld(scenes.make_scene(rng, "office", spec, 0, seed=seed, housed=True),
                               seed, 0.0)
-    first = 2.4
-    again = world.look_again(first)
-    ts = np.arange(0.0, first, 0.05)
-    assert [world.pan_yaw(t + again) for t in ts] == pytest.approx([world.pan_yaw(t) for t in ts])
-    in_view = [bool(bench.lens_xy(world, float(t))) for t in np.arange(first, again, 1 / 30)]
-    away = np.arange(first, again, 1 / 30)[~np.array(in_view)]
-    assert away.size and again - away.min() >= load().vision.pass_gap_s
-    assert any(bench.lens_xy(world, again + t) for t in ts)
+    end = world.look_again()
+    ts = np.arange(0.0, end, 1 / 30)
+    seen = np.array([bool(bench.lens_xy(world, float(t))) for t in ts])
+    changes = np.flatnonzero(np.diff(seen.astype(int)))
+    assert not seen[0] and not seen[-1]
+    assert len(changes) == 4  # in, out, in again, out again
+    gap = ts[changes[2]] - ts[changes[1]]
+    assert gap >= load().vision.pass_gap_s
+    assert world.turn_s == pytest.approx((ts[changes[1]] + ts[changes[2]]) / 2, abs=0.1)
+    speeds = np.abs(np.diff([world.pan_yaw(float(t)) for t in ts])) * 30
+    assert speeds.max() == pytest.approx(bench.PAN_DPS, abs=0.5)

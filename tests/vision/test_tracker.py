@@ -323,8 +323,10 @@ def sweep_passes(tr: Tracker, spans: list[tuple[int, int, float, float]],
 
 def test_a_place_confirmed_on_three_separate_passes_combines_them() -> None:
     """A lens glints again each time the device faces it: the third pass lifts the place's
-    confidence above any single pass; two passes do not."""
-    params = TrackParams(confirm_cycles=3, max_misses=4, site_passes=3, pass_gap_s=1.0)
+    confidence above any single pass; two passes do not. (The glint here stands still in
+    mid-frame: combining is not made to wait for passes held across the view.)"""
+    params = TrackParams(confirm_cycles=3, max_misses=4, site_passes=3, pass_gap_s=1.0,
+                         site_held=0)
     spans = [(0, 9, 300, 200), (30, 39, 310, 205), (60, 69, 290, 195)]
     found = sweep_passes(Tracker(params), spans, 75)
     by_pass = [[f for f in found if a * 0.1 <= f.t_s <= b * 0.1] for a, b, _, _ in spans]
@@ -353,3 +355,56 @@ def test_a_glint_lost_for_a_moment_or_seen_elsewhere_is_no_new_pass() -> None:
     # the same place 2 s later: the second pass
     found = sweep_passes(Tracker(params), [(0, 9, 300, 200), (30, 39, 300, 200)], 45)
     assert max(f.passes for f in found) == 2
+
+
+def pan_across(tr: Tracker, lit: tuple[float, float], passes: int = 1,
+               speed_px: float = 20.0) -> list[LensFinding]:
+    """The device pans so that a place fixed in the room crosses the view from its left edge
+    to its right, `passes` times with a 2 s look away between; the place glints while its
+    image is inside `lit` (x range)."""
+    found: list[LensFinding] = []
+    k = 0
+    for _ in range(passes):
+        for step in range(int(700 / speed_px)):
+            x = 5.0 + speed_px * step
+            shift = -speed_px * step  # the camera turned: the room moved right in the image
+            dets = [det(x, 240.0, score=0.7)] if lit[0] <= x <= lit[1] else []
+            found += tr.update(k, k / 15, dets, (shift, 0.0), FRAME)
+            k += 1
+        for _ in range(30):  # turned away: nothing in view
+            found += tr.update(k, k / 15, [], (0.0, 0.0), FRAME)
+            k += 1
+    return found
+
+
+def test_a_glint_held_across_the_view_marks_its_pass_when_it_leaves() -> None:
+    """A lens stays lit from the moment its place enters the view until it leaves: once it
+    has left, the place is reported again with that pass held."""
+    found = pan_across(Tracker(TrackParams()), (0.0, 640.0))
+    assert found and found[0].held_passes == 0  # confirmed on entering, not yet held
+    assert found[-1].held_passes == 1
+    assert found[-1].x > 640 - TrackParams().held_edge_px  # where it was last seen
+
+
+def test_a_glint_that_lights_or_goes_out_in_mid_view_is_not_held() -> None:
+    """A glossy facet's narrow lobe: lit only while the device passes through it, with the
+    place well inside the view; confirmed, but no pass is held, however often."""
+    for lit in ((200.0, 450.0), (0.0, 400.0), (250.0, 640.0)):
+        found = pan_across(Tracker(TrackParams()), lit, passes=3)
+        assert found, lit
+        assert max(f.passes for f in found) == 3
+        assert all(f.held_passes == 0 for f in found), lit
+
+
+def test_passes_combine_once_two_were_held() -> None:
+    """Three passes over a facet that goes out in mid-view keep the best single pass's
+    confidence; three held passes combine."""
+    params = TrackParams(site_passes=3, site_held=2)
+    facet = pan_across(Tracker(params), (150.0, 450.0), passes=3)
+    lens = pan_across(Tracker(params), (0.0, 640.0), passes=3)
+    assert max(f.passes for f in facet) == max(f.passes for f in lens) == 3
+    assert max(f.confidence for f in facet) == max(f.confidence for f in facet
+                                                   if f.passes == 1)
+    single = max(f.confidence for f in lens if f.passes == 1)
+    assert max(f.confidence for f in lens) == pytest.approx(1 - (1 - single) ** 3, abs=0.05)
+    assert max(f.held_passes for f in lens) == 3
