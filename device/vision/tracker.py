@@ -215,8 +215,8 @@ class Tracker:
     def _held(self, tr: Track, width: int, height: int) -> bool:
         """Mark the pass of a track that has just ended as held when the pass's glint was
         first seen near the frame's edge and this track was last seen near it (see `Site`; a
-        pass may take two tracks when the glint was lost for a moment). True when that made
-        the place new news."""
+        pass may take two tracks when the glint was lost for a moment). True when the pass
+        has just become held: the place is then reported again."""
         site = tr.site
         assert site is not None
         last_edge = min(tr.x, width - 1 - tr.x, tr.y, height - 1 - tr.y)
