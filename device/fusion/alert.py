@@ -123,7 +123,8 @@ def fused_confidence(evidence: Evidence, window_s: float, sure: float = 0.0,
     A growing emitter raises a lens only when it grew while that lens was being looked at:
     the device was pointing at the lens as it approached the transmitter. A phone or sensor
     growing across the room at another moment says nothing about that glint. Lens places
-    seen on fewer than `lens_passes` passes count only from `sure` (see `lens_weight`).
+    held across the view on fewer than `lens_passes` passes count only from `sure` (see
+    `lens_weight`).
     """
     lens = 0.0
     for key, f in evidence.lens.items():
@@ -164,8 +165,9 @@ class AlertMachine:
         )
 
     def confidence(self) -> float:
-        """The fused confidence at the current sensitivity: a lens place seen on fewer than
-        `lens_passes` passes counts once it reaches the camera level on its own."""
+        """The fused confidence at the current sensitivity: a lens place held across the view
+        on fewer than `lens_passes` passes counts once it reaches the camera level on its
+        own."""
         _suspect, camera = self.thresholds()
         return fused_confidence(self.evidence, self._cfg.corroboration_window_s, camera,
                                 self._cfg.lens_passes)

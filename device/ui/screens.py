@@ -99,7 +99,7 @@ def baseline(d: ImageDraw.ImageDraw, s: UiState) -> None:
 
 def sweep(d: ImageDraw.ImageDraw, s: UiState) -> None:
     _header(d, s, "SWEEP")
-    if s.lens_findings and s.verdict == "clear":  # seen on one pass: not an alert yet
+    if s.lens_findings and s.verdict == "clear":  # not held on two passes: no alert yet
         _text(d, 1, f"lens seen {s.lens_passes}x: recheck")
     else:
         _text(d, 1, f"lens {s.lens_findings} found {s.lens_candidates} glint")

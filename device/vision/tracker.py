@@ -172,6 +172,11 @@ def bearing_deg(x: float, y: float, width: int, height: int, hfov_deg: float,
     return round(az, 2), round(el, 2)
 
 
+def edge_px(x: float, y: float, width: int, height: int) -> float:
+    """How far (x, y) lies inside the frame's nearest edge."""
+    return min(x, width - 1 - x, y, height - 1 - y)
+
+
 def crop_around(img: Gray, x: float, y: float, size: int) -> Gray:
     """A size x size copy of `img` centred near (x, y), shifted inside the frame."""
     h, w = img.shape
@@ -219,9 +224,9 @@ class Tracker:
         has just become held: the place is then reported again."""
         site = tr.site
         assert site is not None
-        last_edge = min(tr.x, width - 1 - tr.x, tr.y, height - 1 - tr.y)
         k = tr.pass_index
-        if site.held[k] or not site.entered[k] or last_edge > self.p.held_edge_px:
+        if (site.held[k] or not site.entered[k]
+                or edge_px(tr.x, tr.y, width, height) > self.p.held_edge_px):
             return False
         site.held[k] = True
         return True
@@ -269,7 +274,7 @@ class Tracker:
             if best.last_hit_on == on_index:
                 continue  # one hit per ON frame, whichever pair saw it
             if not best.hits:
-                best.first_edge_px = min(det.x, w - 1 - det.x, det.y, h - 1 - det.y)
+                best.first_edge_px = edge_px(det.x, det.y, w, h)
             self._hit(best, det, sx, sy, on_index, on_pixels)
             best.last_t_s = t_s
             if best.site is not None:
